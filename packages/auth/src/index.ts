@@ -1,0 +1,6 @@
+export type {
+  PluginIdentity,
+  PluginNameAuthorizer,
+  StreamAuthContext,
+  StreamAuthenticator,
+} from "./types.js";

@@ -1,0 +1,1 @@
+export { isStatusError, PluginFrameworkError } from "./errors.js";
