@@ -1,1 +1,9 @@
-export {};
+export { PluginFrameworkError } from "@operator-plugin-framework/proto/wire";
+export {
+  type ConnectionState,
+  type ConnectPluginOptions,
+  connectPlugin,
+  type PluginConnection,
+} from "./connect-plugin.js";
+export type { ServiceEntry } from "./service-table.js";
+export type { TokenProvider } from "./token.js";

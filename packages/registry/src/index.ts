@@ -1,1 +1,16 @@
-export {};
+export { PluginFrameworkError } from "@operator-plugin-framework/proto/wire";
+export { leastInFlight, roundRobin, type SessionPicker } from "./balancer.js";
+export { FailedCall } from "./failed-call.js";
+export {
+  type CallOptions,
+  type ClientConstructor,
+  type PluginClientOptions,
+  PluginHandle,
+} from "./plugin-handle.js";
+export {
+  createPluginRegistry,
+  PluginRegistry,
+  type PluginRegistryOptions,
+  type RegistryEvent,
+} from "./registry.js";
+export type { AnnouncedService, PluginSession, SessionIdentity } from "./session.js";

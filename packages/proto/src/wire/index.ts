@@ -1,1 +1,27 @@
+export {
+  DEFAULT_SETTINGS,
+  effectiveSettings,
+  MAX_STREAM_ID,
+  PLUGIN_STREAM_PATH,
+  PROTOCOL_REVISION,
+} from "./constants.js";
 export { isStatusError, PluginFrameworkError } from "./errors.js";
+export { FrameScheduler, type FrameSchedulerOptions, type FrameSource } from "./frame-scheduler.js";
+export type {
+  ChannelCall,
+  ChannelInterface,
+  ChannelRef,
+  Deadline,
+  InterceptingListener,
+  InterceptingServerListener,
+  MessageContext,
+  PartialStatusObject,
+  ServerInterceptingCallInterface,
+  StatusObject,
+} from "./grpc-internals.js";
+export { type Logger, quietLogger } from "./logger.js";
+export { entriesToMetadata, metadataToEntries } from "./metadata.js";
+export { OutboundStream } from "./outbound-stream.js";
+export { validatePluginName } from "./plugin-name.js";
+export { type InboundMessage, ReceiveFlow, type ReceiveFlowOptions } from "./receive-flow.js";
+export { goCodeName, parseSeedErrorCode, sanitizeCode } from "./status-codes.js";

@@ -1,0 +1,100 @@
+import { type Metadata, status } from "@grpc/grpc-js";
+import {
+  ServerDuplexStreamImpl,
+  ServerReadableStreamImpl,
+  ServerUnaryCallImpl,
+  ServerWritableStreamImpl,
+  serverErrorToStatus,
+} from "@grpc/grpc-js/build/src/server-call.js";
+import type { ServerInterceptingCallInterface } from "@operator-plugin-framework/proto/wire";
+import type { MethodHandler } from "./service-table.js";
+
+type Surface = { cancelled: boolean; emit(event: string, ...args: unknown[]): boolean; destroy?: () => void };
+
+/**
+ * Runs a handler on a call the way grpc.Server does for each of the four
+ * kinds, with grpc-js's own call objects. One difference, kept on purpose: a
+ * handler that throws, or returns a promise that rejects, with an error that
+ * has a numeric `code` ends the call with that code and message (grpc-js
+ * turns a throw into UNKNOWN and ignores a rejected promise, which hangs the
+ * caller until its deadline).
+ */
+export function invokeHandler(call: ServerInterceptingCallInterface, handler: MethodHandler): void {
+  let surface: Surface | undefined;
+  let metadata: Metadata;
+  let request: unknown;
+  let hasRequest = false;
+  const respond = (err: any, value?: unknown, trailer?: Metadata) => {
+    if (err) return call.sendStatus(serverErrorToStatus(err, trailer));
+    call.sendMessage(value, () =>
+      call.sendStatus({ code: status.OK, details: "OK", metadata: trailer ?? null }),
+    );
+  };
+  const run = (...args: unknown[]) => {
+    try {
+      const result = handler.func(...args);
+      if (result && typeof (result as Promise<unknown>).then === "function") {
+        (result as Promise<unknown>).then(undefined, (err) => call.sendStatus(thrownToStatus(err)));
+      }
+    } catch (err) {
+      call.sendStatus(thrownToStatus(err));
+    }
+  };
+  const single = handler.kind === "unary" || handler.kind === "serverStream";
+  call.start({
+    onReceiveMetadata(received) {
+      metadata = received;
+      if (single) return call.startRead();
+      const stream =
+        handler.kind === "clientStream"
+          ? new ServerReadableStreamImpl(handler.path, call, metadata)
+          : new ServerDuplexStreamImpl(handler.path, call, metadata);
+      surface = stream as unknown as Surface;
+      if (handler.kind === "clientStream") run(stream, respond);
+      else run(stream);
+    },
+    onReceiveMessage(message) {
+      if (!single) return void (surface as unknown as { push(m: unknown): void }).push(message);
+      if (hasRequest) {
+        return call.sendStatus({
+          code: status.UNIMPLEMENTED,
+          details: `Received a second request message for server streaming method ${handler.path}`,
+        });
+      }
+      hasRequest = true;
+      request = message;
+      call.startRead();
+    },
+    onReceiveHalfClose() {
+      if (!single) return void (surface as unknown as { push(m: null): void }).push(null);
+      if (!hasRequest) {
+        return call.sendStatus({
+          code: status.UNIMPLEMENTED,
+          details: `Received no request message for server streaming method ${handler.path}`,
+        });
+      }
+      if (handler.kind === "unary") {
+        const unary = new ServerUnaryCallImpl(handler.path, call, metadata, request);
+        surface = unary as unknown as Surface;
+        run(unary, respond);
+      } else {
+        const writable = new ServerWritableStreamImpl(handler.path, call, metadata, request);
+        surface = writable as unknown as Surface;
+        run(writable);
+      }
+    },
+    onCancel() {
+      if (!surface) return;
+      surface.cancelled = true;
+      surface.emit("cancelled", "cancelled");
+      if (handler.kind === "clientStream" || handler.kind === "bidi") surface.destroy?.();
+    },
+  });
+}
+
+function thrownToStatus(err: unknown) {
+  if (err && typeof err === "object" && typeof (err as { code?: unknown }).code === "number") {
+    return serverErrorToStatus(err as any);
+  }
+  return { code: status.UNKNOWN, details: err instanceof Error ? err.message : "Unknown error" };
+}

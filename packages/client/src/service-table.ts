@@ -1,0 +1,55 @@
+import type { ServiceDefinition, UntypedServiceImplementation } from "@grpc/grpc-js";
+import type { ServiceDescriptor } from "@operator-plugin-framework/proto";
+
+/** One method the plugin serves, ready to dispatch. */
+export interface MethodHandler {
+  path: string;
+  kind: "unary" | "clientStream" | "serverStream" | "bidi";
+  func: (...args: any[]) => unknown;
+  serialize: (value: any) => Buffer;
+  deserialize: (bytes: Buffer) => any;
+}
+
+/** A service and its implementation: exactly what `grpc.Server.addService` takes. */
+export type ServiceEntry = readonly [ServiceDefinition<any>, UntypedServiceImplementation | object];
+
+/**
+ * Builds the dispatch table by method path, as grpc.Server.addService does:
+ * implementation keys match the definition's keys or the methods' original
+ * names. Missing implementations are left out, so they answer UNIMPLEMENTED.
+ */
+export function buildServiceTable(services: readonly ServiceEntry[]): {
+  handlers: Map<string, MethodHandler>;
+  descriptors: ServiceDescriptor[];
+} {
+  const handlers = new Map<string, MethodHandler>();
+  const descriptors: ServiceDescriptor[] = [];
+  for (const [definition, implementation] of services) {
+    const impl = implementation as Record<string, unknown>;
+    let serviceName = "";
+    const methods: ServiceDescriptor["methods"] = [];
+    for (const [key, method] of Object.entries(definition)) {
+      const func = impl[key] ?? (method.originalName ? impl[method.originalName] : undefined);
+      const [, service = "", name = key] = /^\/([^/]+)\/([^/]+)$/.exec(method.path) ?? [];
+      serviceName = service;
+      methods.push({ name, clientStreaming: method.requestStream, serverStreaming: method.responseStream });
+      if (typeof func !== "function") continue;
+      if (handlers.has(method.path)) throw new TypeError(`method ${method.path} is served twice`);
+      handlers.set(method.path, {
+        path: method.path,
+        kind: method.requestStream
+          ? method.responseStream
+            ? "bidi"
+            : "clientStream"
+          : method.responseStream
+            ? "serverStream"
+            : "unary",
+        func: func.bind(implementation),
+        serialize: method.responseSerialize,
+        deserialize: method.requestDeserialize,
+      });
+    }
+    descriptors.push({ name: serviceName, methods });
+  }
+  return { handlers, descriptors };
+}

@@ -1,0 +1,164 @@
+import { type ClientDuplexStream, Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import type {
+  PluginFrameworkServiceClient,
+  PluginStreamMessage,
+  ServiceDescriptor,
+  Settings,
+} from "@operator-plugin-framework/proto";
+import { effectiveSettings, PROTOCOL_REVISION } from "@operator-plugin-framework/proto/wire";
+import { serveSeedCall } from "./seed-server-call.js";
+import type { MethodHandler } from "./service-table.js";
+import { type ServeLimits, TunnelDispatcher } from "./tunnel-dispatcher.js";
+
+/** How one attempt ended. */
+export interface AttemptResult {
+  /** True if the operator admitted the plugin during this attempt. */
+  registered: boolean;
+  code: status;
+  details: string;
+  /** True when the operator asked us to reconnect (drain). */
+  drained: boolean;
+}
+
+export interface AttemptConfig {
+  name: string;
+  version: string;
+  handlers: ReadonlyMap<string, MethodHandler>;
+  descriptors: ServiceDescriptor[];
+  localSettings: Required<Settings>;
+  limits: ServeLimits;
+  host: string;
+  onRegistered: (sessionId: string) => void;
+  onDrain: () => void;
+}
+
+/**
+ * One stream to the operator, from register to end. Speaks revision 1 when
+ * the operator acknowledges, and the seed protocol when it sends `rpc_call`
+ * instead (a seed operator never acknowledges).
+ */
+export class SessionAttempt {
+  private stream: ClientDuplexStream<PluginStreamMessage, PluginStreamMessage> | undefined;
+  private dispatcher: TunnelDispatcher | undefined;
+  private registered = false;
+  private drained = false;
+  private seedCalls = 0;
+  readonly done: Promise<AttemptResult>;
+  private resolveDone!: (result: AttemptResult) => void;
+
+  constructor(
+    private readonly client: PluginFrameworkServiceClient,
+    private readonly config: AttemptConfig,
+  ) {
+    this.done = new Promise((resolve) => {
+      this.resolveDone = resolve;
+    });
+  }
+
+  get inFlight(): number {
+    return (this.dispatcher?.inFlight ?? 0) + this.seedCalls;
+  }
+
+  start(token: string | undefined): void {
+    const metadata = new Metadata();
+    if (token) metadata.set("authorization", `Bearer ${token}`);
+    const stream = this.client.pluginStream(metadata);
+    this.stream = stream;
+    stream.on("data", (message: PluginStreamMessage) => this.onMessage(message));
+    stream.on("error", (err: ServiceError) =>
+      this.finish(err.code ?? status.UNKNOWN, err.details ?? err.message),
+    );
+    stream.on("status", (s: { code: status; details: string }) => this.finish(s.code, s.details));
+    stream.on("end", () => this.finish(status.UNAVAILABLE, "operator ended the stream"));
+    stream.write({
+      payload: {
+        $case: "register",
+        value: {
+          name: this.config.name,
+          version: this.config.version,
+          protocolRevision: PROTOCOL_REVISION,
+          services: this.config.descriptors,
+          settings: this.config.localSettings,
+        },
+      },
+    });
+  }
+
+  /** Ends the stream now: open calls are cancelled. */
+  cancel(): void {
+    this.stream?.cancel();
+    this.finish(status.CANCELLED, "plugin closed the connection");
+  }
+
+  /** Half-closes the stream, telling the operator we are done. */
+  end(): void {
+    this.stream?.end();
+  }
+
+  private onMessage(message: PluginStreamMessage): void {
+    const payload = message.payload;
+    switch (payload?.$case) {
+      case "registerAck": {
+        if (!payload.value.accepted) {
+          this.finish(payload.value.code || status.PERMISSION_DENIED, payload.value.message);
+          return;
+        }
+        const settings = {
+          local: this.config.localSettings,
+          peer: effectiveSettings(payload.value.settings),
+        };
+        this.dispatcher = new TunnelDispatcher(
+          this.config.handlers,
+          (out) => this.stream?.write(out) ?? false,
+          settings,
+          this.config.limits,
+          "operator",
+          this.config.host,
+        );
+        this.stream?.on("drain", () => this.dispatcher?.scheduler.resume());
+        this.markRegistered(payload.value.sessionId);
+        return;
+      }
+      case "frames":
+        try {
+          this.dispatcher?.onFrames(payload.value.frames);
+        } catch (err) {
+          const error = err as { code?: status; details?: string; message: string };
+          this.stream?.cancel();
+          this.finish(error.code ?? status.INTERNAL, error.details ?? error.message);
+        }
+        return;
+      case "rpcCall":
+        this.markRegistered("");
+        this.seedCalls++;
+        serveSeedCall(payload.value, this.config.handlers, (out) => {
+          this.seedCalls--;
+          this.stream?.write(out);
+        });
+        return;
+      case "ping":
+        if (!payload.value.ack)
+          this.stream?.write({
+            payload: { $case: "ping", value: { nonce: payload.value.nonce, ack: true } },
+          });
+        return;
+      case "drain":
+        this.drained = true;
+        this.config.onDrain();
+        return;
+      default:
+        return;
+    }
+  }
+
+  private markRegistered(sessionId: string): void {
+    if (this.registered) return;
+    this.registered = true;
+    this.config.onRegistered(sessionId);
+  }
+
+  private finish(code: status, details: string): void {
+    this.dispatcher?.close();
+    this.resolveDone({ registered: this.registered, code, details, drained: this.drained });
+  }
+}

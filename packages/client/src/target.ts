@@ -1,0 +1,53 @@
+import { isIP } from "node:net";
+import { status } from "@grpc/grpc-js";
+import { PluginFrameworkError } from "@operator-plugin-framework/proto/wire";
+
+/** A dial target, parsed. */
+export interface ParsedTarget {
+  /** What grpc-js dials: "host:port" or "unix:///path". */
+  grpcTarget: string;
+  tls: boolean;
+  /** Host name or address; the socket path for unix targets. */
+  host: string;
+  /** True for loopback addresses, localhost and unix sockets. */
+  local: boolean;
+}
+
+/**
+ * Parses `https://host:port` (TLS), `http://host:port` (plaintext) or
+ * `unix:///path` (plaintext). Throws INVALID_ARGUMENT for anything else.
+ */
+export function parseTarget(target: string): ParsedTarget {
+  if (target.startsWith("unix://")) {
+    const path = target.slice("unix://".length);
+    if (!path.startsWith("/")) throw invalid(target, "a unix target needs an absolute path");
+    return { grpcTarget: `unix://${path}`, tls: false, host: path, local: true };
+  }
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    throw invalid(target, 'use "https://host:port", "http://host:port" or "unix:///path"');
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    throw invalid(target, `unsupported scheme ${url.protocol}`);
+  if (url.pathname !== "/" && url.pathname !== "") throw invalid(target, "a target has no path");
+  const tls = url.protocol === "https:";
+  const port = url.port || (tls ? "443" : "80");
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  const hostPart = isIP(host) === 6 ? `[${host}]` : host;
+  return { grpcTarget: `${hostPart}:${port}`, tls, host, local: isLoopback(host) };
+}
+
+/** 127.0.0.0/8, ::1 and localhost. */
+export function isLoopback(host: string): boolean {
+  if (host === "localhost" || host === "::1") return true;
+  return isIP(host) === 4 && host.startsWith("127.");
+}
+
+function invalid(target: string, why: string): PluginFrameworkError {
+  return new PluginFrameworkError(
+    status.INVALID_ARGUMENT,
+    `invalid target ${JSON.stringify(target)}: ${why}`,
+  );
+}

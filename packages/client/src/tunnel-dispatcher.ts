@@ -1,0 +1,114 @@
+import { status } from "@grpc/grpc-js";
+import type { Frame, PluginStreamMessage, Settings } from "@operator-plugin-framework/proto";
+import {
+  entriesToMetadata,
+  FrameScheduler,
+  OutboundStream,
+  PluginFrameworkError,
+} from "@operator-plugin-framework/proto/wire";
+import { invokeHandler } from "./invoke-handler.js";
+import type { MethodHandler } from "./service-table.js";
+import { TunnelServerCall } from "./tunnel-server-call.js";
+
+/** Limits the plugin applies to the calls it serves. */
+export interface ServeLimits {
+  maxReceiveMessageSize: number;
+  maxSendMessageSize: number;
+  maxConcurrentStreams: number;
+}
+
+/**
+ * The plugin side of one revision-1 session: opens a handler call for each
+ * new_stream and routes every frame to its call. All frames go out through
+ * one scheduler.
+ */
+export class TunnelDispatcher {
+  readonly scheduler: FrameScheduler;
+  private readonly calls = new Map<number, TunnelServerCall>();
+  private highestStreamId = 0;
+  private closed = false;
+
+  constructor(
+    private readonly handlers: ReadonlyMap<string, MethodHandler>,
+    write: (message: PluginStreamMessage) => boolean,
+    readonly settings: { local: Required<Settings>; peer: Required<Settings> },
+    readonly limits: ServeLimits,
+    readonly peer: string,
+    readonly host: string,
+  ) {
+    this.scheduler = new FrameScheduler({ write, quantum: settings.peer.maxChunkSize });
+  }
+
+  get inFlight(): number {
+    return this.calls.size;
+  }
+
+  /** Frames from the operator. Throws INVALID_ARGUMENT for a violation that breaks the session. */
+  onFrames(frames: readonly Frame[]): void {
+    for (const frame of frames) {
+      const kind = frame.kind;
+      if (!kind) throw violation(`frame for stream ${frame.streamId} has no kind`);
+      if (kind.$case === "newStream") {
+        if (frame.streamId <= this.highestStreamId)
+          throw violation(`new_stream reuses stream id ${frame.streamId}`);
+        this.highestStreamId = frame.streamId;
+        this.open(frame.streamId, kind.value);
+        continue;
+      }
+      const call = this.calls.get(frame.streamId);
+      if (call) call.onFrame(kind);
+      else if (frame.streamId === 0 || frame.streamId > this.highestStreamId) {
+        throw violation(`${kind.$case} frame for unknown stream ${frame.streamId}`);
+      }
+      // Otherwise a frame for a call that already ended: dropped quietly.
+    }
+  }
+
+  release(streamId: number): void {
+    this.calls.delete(streamId);
+  }
+
+  /** The session ended: every open call is cancelled, its handler sees `cancelled`. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.scheduler.close();
+    for (const call of [...this.calls.values()]) call.cancel();
+  }
+
+  private open(
+    streamId: number,
+    request: NonNullable<Extract<Frame["kind"], { $case: "newStream" }>>["value"],
+  ): void {
+    const reject = (code: status, details: string) =>
+      new OutboundStream(streamId, this.scheduler, 0, 1).pushFrame({
+        $case: "status",
+        value: { code, message: details, details: Buffer.alloc(0), trailers: [] },
+      });
+    if (this.closed) return;
+    const handler = this.handlers.get(request.method);
+    if (!handler)
+      return reject(status.UNIMPLEMENTED, `The server does not implement the method ${request.method}`);
+    if (this.calls.size >= this.limits.maxConcurrentStreams) {
+      return reject(
+        status.RESOURCE_EXHAUSTED,
+        `plugin has ${this.calls.size} calls open, the limit is ${this.limits.maxConcurrentStreams}`,
+      );
+    }
+    if (request.timeoutMs === 0) return reject(status.DEADLINE_EXCEEDED, "Deadline exceeded");
+    let metadata: ReturnType<typeof entriesToMetadata>;
+    try {
+      metadata = entriesToMetadata(request.metadata);
+    } catch (err) {
+      const error = err as PluginFrameworkError;
+      return reject(error.code, error.details);
+    }
+    const call = new TunnelServerCall(this, streamId, handler, metadata, request.timeoutMs);
+    this.calls.set(streamId, call);
+    invokeHandler(call, handler);
+  }
+}
+
+function violation(message: string): PluginFrameworkError {
+  return new PluginFrameworkError(status.INVALID_ARGUMENT, `protocol violation: ${message}`);
+}

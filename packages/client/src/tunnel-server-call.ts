@@ -1,0 +1,221 @@
+import { Metadata, status } from "@grpc/grpc-js";
+import type { Frame } from "@operator-plugin-framework/proto";
+import {
+  type InterceptingServerListener,
+  metadataToEntries,
+  OutboundStream,
+  type PartialStatusObject,
+  PluginFrameworkError,
+  ReceiveFlow,
+  type ServerInterceptingCallInterface,
+} from "@operator-plugin-framework/proto/wire";
+import type { MethodHandler } from "./service-table.js";
+import type { TunnelDispatcher } from "./tunnel-dispatcher.js";
+
+type FrameKind = NonNullable<Frame["kind"]>;
+
+const DETAILS_KEY = "grpc-status-details-bin";
+
+/**
+ * One tunnelled call on the plugin side. It is the small interface grpc-js
+ * builds its handler-facing call objects on, so handlers get grpc-js's own
+ * ServerUnaryCall / ServerReadableStream / ... objects, as with addService.
+ */
+export class TunnelServerCall implements ServerInterceptingCallInterface {
+  private listener: InterceptingServerListener | undefined;
+  private readonly out: OutboundStream;
+  private readonly flow: ReceiveFlow;
+  private readsWanted = 0;
+  private halfCloseReceived = false;
+  private halfCloseDelivered = false;
+  private headersSent = false;
+  private ended = false;
+  private readonly deadline: number;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly dispatcher: TunnelDispatcher,
+    readonly streamId: number,
+    private readonly handler: MethodHandler,
+    private readonly metadata: Metadata,
+    timeoutMs: number | undefined,
+  ) {
+    const { peer, local } = dispatcher.settings;
+    this.out = new OutboundStream(streamId, dispatcher.scheduler, peer.initialWindowSize, peer.maxChunkSize);
+    this.flow = new ReceiveFlow({
+      windowSize: local.initialWindowSize,
+      maxChunkSize: local.maxChunkSize,
+      maxMessageSize: dispatcher.limits.maxReceiveMessageSize,
+      grant: (increment) =>
+        dispatcher.scheduler.sendControl({ streamId, kind: { $case: "windowUpdate", value: { increment } } }),
+    });
+    this.deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
+    if (timeoutMs !== undefined) {
+      this.deadlineTimer = setTimeout(() => {
+        this.sendStatus({ code: status.DEADLINE_EXCEEDED, details: "Deadline exceeded" });
+        this.listener?.onCancel();
+      }, timeoutMs);
+    }
+  }
+
+  start(listener: InterceptingServerListener): void {
+    this.listener = listener;
+    listener.onReceiveMetadata(this.metadata);
+  }
+
+  sendMetadata(metadata: Metadata): void {
+    if (this.ended || this.headersSent) return;
+    this.headersSent = true;
+    this.out.pushFrame({ $case: "headers", value: { metadata: metadataToEntries(metadata) } });
+  }
+
+  sendMessage(message: unknown, callback: () => void): void {
+    if (this.ended) return callback();
+    let bytes: Buffer;
+    try {
+      bytes = this.handler.serialize(message);
+    } catch (err) {
+      this.sendStatus({
+        code: status.INTERNAL,
+        details: `Error serializing response: ${(err as Error).message}`,
+      });
+      return callback();
+    }
+    const limit = this.dispatcher.limits.maxSendMessageSize;
+    if (bytes.length > limit) {
+      this.sendStatus({
+        code: status.RESOURCE_EXHAUSTED,
+        details: `Sent message larger than max (${bytes.length} vs. ${limit})`,
+      });
+      return callback();
+    }
+    // Data before headers implies empty headers on the wire.
+    this.headersSent = true;
+    this.out.pushMessage(bytes, callback);
+  }
+
+  sendStatus(result: PartialStatusObject): void {
+    if (this.ended) return;
+    const trailers = result.metadata ?? new Metadata();
+    const details = trailers.get(DETAILS_KEY)[0];
+    this.out.pushFrame({
+      $case: "status",
+      value: {
+        code: result.code,
+        message: result.details ?? "",
+        details: Buffer.isBuffer(details) ? details : Buffer.alloc(0),
+        trailers: metadataToEntries(trailers).filter((entry) => entry.key !== DETAILS_KEY),
+      },
+    });
+    this.end();
+  }
+
+  startRead(): void {
+    this.readsWanted++;
+    this.deliver();
+  }
+
+  getPeer(): string {
+    return this.dispatcher.peer;
+  }
+  getDeadline(): Date | number {
+    return Number.isFinite(this.deadline) ? new Date(this.deadline) : this.deadline;
+  }
+  getHost(): string {
+    return this.dispatcher.host;
+  }
+  getAuthContext(): any {
+    return {};
+  }
+  getConnectionInfo(): any {
+    return {};
+  }
+  getMetricsRecorder(): any {
+    return {
+      recordRequestCostMetric() {},
+      recordUtilizationMetric() {},
+      recordNamedMetric() {},
+      recordCpuUtilizationMetric() {},
+      recordMemoryUtilizationMetric() {},
+      recordApplicationUtilizationMetric() {},
+      recordQpsMetric() {},
+      recordEpsMetric() {},
+    };
+  }
+
+  /** A frame from the operator for this call. */
+  onFrame(kind: FrameKind): void {
+    if (this.ended) return;
+    try {
+      switch (kind.$case) {
+        case "data":
+          if (this.halfCloseReceived) throw violation("data after half_close");
+          if (this.flow.accept(kind.value.data, kind.value.more)) this.deliver();
+          return;
+        case "halfClose":
+          if (this.flow.assembling) throw violation("half_close in the middle of a message");
+          this.halfCloseReceived = true;
+          this.deliver();
+          return;
+        case "windowUpdate":
+          this.out.addWindow(kind.value.increment);
+          return;
+        case "cancel":
+          this.cancel();
+          return;
+        default:
+          throw violation(`unexpected ${kind.$case} frame for an open call`);
+      }
+    } catch (err) {
+      const error =
+        err instanceof PluginFrameworkError ? err : new PluginFrameworkError(status.INTERNAL, String(err));
+      this.sendStatus({ code: error.code, details: error.details });
+      this.listener?.onCancel();
+    }
+  }
+
+  /** The caller cancelled, or the session ended: the handler sees `cancelled`. */
+  cancel(): void {
+    if (this.ended) return;
+    this.out.clear();
+    this.end();
+    this.listener?.onCancel();
+  }
+
+  private deliver(): void {
+    while (this.readsWanted > 0 && !this.ended) {
+      const bytes = this.flow.read();
+      if (bytes) {
+        this.readsWanted--;
+        let message: unknown;
+        try {
+          message = this.handler.deserialize(bytes);
+        } catch (err) {
+          this.sendStatus({
+            code: status.INTERNAL,
+            details: `Error deserializing request: ${(err as Error).message}`,
+          });
+          return;
+        }
+        this.listener?.onReceiveMessage(message);
+        continue;
+      }
+      if (this.halfCloseReceived && !this.halfCloseDelivered) {
+        this.readsWanted--;
+        this.halfCloseDelivered = true;
+        this.listener?.onReceiveHalfClose();
+      }
+      return;
+    }
+  }
+
+  private end(): void {
+    this.ended = true;
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.dispatcher.release(this.streamId);
+  }
+}
+
+function violation(message: string): PluginFrameworkError {
+  return new PluginFrameworkError(status.INVALID_ARGUMENT, `protocol violation: ${message}`);
+}

@@ -1,0 +1,105 @@
+import type { Frame, PluginStreamMessage } from "../gen/pluginframework/v1/stream.js";
+
+/**
+ * One stream's outbound side, as the scheduler sees it. `pull` appends the
+ * frames the stream may send now, using at most `budget` bytes of message
+ * data, and returns the data bytes it used.
+ */
+export interface FrameSource {
+  pull(out: Frame[], budget: number): number;
+  /** True while the source has frames it can send now (not blocked on window). */
+  readonly sendable: boolean;
+}
+
+export interface FrameSchedulerOptions {
+  /** Writes one message; returns false when the transport wants us to wait for `resume()`. */
+  write: (message: PluginStreamMessage) => boolean;
+  /** Message bytes per batch before it is written. Default 256 KiB. */
+  maxBatchBytes?: number;
+  /** Data bytes one stream may add to a batch in one turn. Default 64 KiB. */
+  quantum?: number;
+}
+
+/**
+ * Writes every frame of a session from one place, in order per stream, and
+ * fairly across streams: control frames first, then data in round-robin turns
+ * of at most `quantum` bytes, so one large or slow call cannot stall the
+ * others. Frames queued in the same turn of the event loop share one gRPC
+ * message, which is what makes many small concurrent calls cheap.
+ */
+export class FrameScheduler {
+  private readonly write: (message: PluginStreamMessage) => boolean;
+  private readonly maxBatchBytes: number;
+  private readonly quantum: number;
+  private control: Frame[] = [];
+  private readonly ready = new Set<FrameSource>();
+  private scheduled = false;
+  private blocked = false;
+  private closed = false;
+  private readonly flushBound = () => this.flush();
+
+  constructor(options: FrameSchedulerOptions) {
+    this.write = options.write;
+    this.maxBatchBytes = options.maxBatchBytes ?? 256 * 1024;
+    this.quantum = options.quantum ?? 64 * 1024;
+  }
+
+  /** Queues a frame that belongs to no stream's data order (window updates). */
+  sendControl(frame: Frame): void {
+    if (this.closed) return;
+    this.control.push(frame);
+    this.schedule();
+  }
+
+  /** Marks a source as having frames to send. */
+  wake(source: FrameSource): void {
+    if (this.closed) return;
+    this.ready.add(source);
+    this.schedule();
+  }
+
+  /** Writes a non-frame message after everything queued before it. */
+  sendMessage(message: PluginStreamMessage): void {
+    if (this.closed) return;
+    this.flush();
+    this.blocked = !this.write(message) || this.blocked;
+  }
+
+  /** The transport drained its buffer: continue writing. */
+  resume(): void {
+    this.blocked = false;
+    this.schedule();
+  }
+
+  /** Drops everything queued; later calls are no-ops. */
+  close(): void {
+    this.closed = true;
+    this.control = [];
+    this.ready.clear();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.blocked) return;
+    this.scheduled = true;
+    setImmediate(this.flushBound);
+  }
+
+  /** Writes batches until nothing is sendable or the transport pushes back. */
+  flush(): void {
+    this.scheduled = false;
+    while (!this.blocked && !this.closed) {
+      const frames = this.control;
+      this.control = [];
+      let bytes = 0;
+      while (bytes < this.maxBatchBytes && this.ready.size > 0) {
+        for (const source of this.ready) {
+          bytes += source.pull(frames, Math.min(this.quantum, this.maxBatchBytes - bytes));
+          if (!source.sendable) this.ready.delete(source);
+          if (bytes >= this.maxBatchBytes) break;
+        }
+      }
+      if (frames.length === 0) return;
+      if (!this.write({ payload: { $case: "frames", value: { frames } } })) this.blocked = true;
+    }
+  }
+}

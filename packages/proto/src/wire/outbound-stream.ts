@@ -1,0 +1,124 @@
+import type { Frame } from "../gen/pluginframework/v1/stream.js";
+import type { FrameScheduler, FrameSource } from "./frame-scheduler.js";
+
+type FrameKind = NonNullable<Frame["kind"]>;
+
+interface QueuedMessage {
+  data: Buffer;
+  offset: number;
+  onSent: (() => void) | undefined;
+}
+
+type Item = FrameKind | QueuedMessage;
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The send side of one tunnelled stream: its frames in order, message data
+ * cut into chunks no larger than the peer's maximum and never beyond the
+ * window the peer granted.
+ */
+export class OutboundStream implements FrameSource {
+  private items: Item[] = [];
+  private head = 0;
+  private window: number;
+
+  constructor(
+    readonly streamId: number,
+    private readonly scheduler: FrameScheduler,
+    initialWindow: number,
+    private readonly maxChunkSize: number,
+  ) {
+    this.window = initialWindow;
+  }
+
+  /** Queues a non-data frame (new_stream, headers, half_close, status, cancel). */
+  pushFrame(kind: FrameKind): void {
+    this.items.push(kind);
+    this.scheduler.wake(this);
+  }
+
+  /** Queues one serialized message; `onSent` runs once its last chunk is handed to the transport. */
+  pushMessage(data: Buffer, onSent?: () => void): void {
+    this.items.push({ data, offset: 0, onSent });
+    this.scheduler.wake(this);
+  }
+
+  /** The peer granted more window. */
+  addWindow(increment: number): void {
+    this.window += increment;
+    if (this.sendable) this.scheduler.wake(this);
+  }
+
+  /** Drops everything not yet sent (the stream was cancelled or closed). */
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
+
+  /** Bytes of message data queued but not yet sent. */
+  get pendingBytes(): number {
+    let total = 0;
+    for (let i = this.head; i < this.items.length; i++) {
+      const item = this.items[i]!;
+      if (isMessage(item)) total += item.data.length - item.offset;
+    }
+    return total;
+  }
+
+  get sendable(): boolean {
+    const item = this.items[this.head];
+    if (item === undefined) return false;
+    if (!isMessage(item)) return true;
+    return this.window > 0 || item.data.length === item.offset;
+  }
+
+  pull(out: Frame[], budget: number): number {
+    let used = 0;
+    while (this.head < this.items.length) {
+      const item = this.items[this.head]!;
+      if (!isMessage(item)) {
+        out.push({ streamId: this.streamId, kind: item });
+        this.advance();
+        continue;
+      }
+      const remaining = item.data.length - item.offset;
+      if (remaining === 0) {
+        out.push({ streamId: this.streamId, kind: { $case: "data", value: { data: EMPTY, more: false } } });
+        this.advance();
+        item.onSent?.();
+        continue;
+      }
+      const size = Math.min(remaining, this.window, this.maxChunkSize, budget - used);
+      if (size <= 0) break;
+      const end = item.offset + size;
+      const data =
+        item.offset === 0 && end === item.data.length ? item.data : item.data.subarray(item.offset, end);
+      out.push({
+        streamId: this.streamId,
+        kind: { $case: "data", value: { data, more: end < item.data.length } },
+      });
+      this.window -= size;
+      used += size;
+      item.offset = end;
+      if (end === item.data.length) {
+        this.advance();
+        item.onSent?.();
+      }
+      if (used >= budget) break;
+    }
+    return used;
+  }
+
+  private advance(): void {
+    this.head++;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    }
+  }
+}
+
+function isMessage(item: Item): item is QueuedMessage {
+  return (item as QueuedMessage).offset !== undefined;
+}

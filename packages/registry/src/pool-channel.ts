@@ -1,0 +1,66 @@
+import { connectivityState, type Deadline, status } from "@grpc/grpc-js";
+import type {
+  ChannelCall as Call,
+  ChannelInterface as Channel,
+  ChannelRef,
+} from "@operator-plugin-framework/proto/wire";
+import type { SessionPicker } from "./balancer.js";
+import { FailedCall } from "./failed-call.js";
+import type { PluginSession } from "./session.js";
+
+/**
+ * A grpc-js Channel for a plugin name rather than one session: every call
+ * goes to one of the plugin's live sessions, picked when the call starts. A
+ * client built on it keeps working while replicas come and go.
+ */
+export class PoolChannel implements Channel {
+  constructor(
+    private readonly name: string,
+    private readonly sessions: () => readonly PluginSession[],
+    private readonly pick: SessionPicker,
+    private readonly affinityKey: string | undefined,
+  ) {}
+
+  createCall(
+    method: string,
+    deadline: Deadline,
+    host: string | null | undefined,
+    parentCall: any,
+    flags: any,
+  ): Call {
+    const live = this.sessions().filter((session) => session.accepting);
+    if (live.length === 0) {
+      return new FailedCall(status.UNAVAILABLE, `plugin "${this.name}" has no live session`);
+    }
+    const session = live.length === 1 ? live[0]! : this.pick(live, this.affinityKey);
+    return session.channel.createCall(method, deadline, host, parentCall, flags);
+  }
+
+  close(): void {}
+
+  getTarget(): string {
+    return `plugin:${this.name}`;
+  }
+
+  getConnectivityState(): connectivityState {
+    return this.sessions().some((session) => session.accepting)
+      ? connectivityState.READY
+      : connectivityState.TRANSIENT_FAILURE;
+  }
+
+  watchConnectivityState(
+    _current: connectivityState,
+    _deadline: Date | number,
+    callback: (error?: Error) => void,
+  ): void {
+    // Sessions are not a connection we could wait on; report no change, the
+    // way a channel whose deadline passed does.
+    process.nextTick(() =>
+      callback(new Error("connectivity state watching is not supported for plugin channels")),
+    );
+  }
+
+  getChannelzRef(): ChannelRef {
+    return { kind: "channel", id: 0, name: this.getTarget() } as ChannelRef;
+  }
+}

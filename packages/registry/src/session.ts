@@ -1,0 +1,39 @@
+import type { ChannelInterface as Channel } from "@operator-plugin-framework/proto/wire";
+
+/** Who a session's plugin is, as the server authenticated it. */
+export interface SessionIdentity {
+  user: string;
+  groups: string[];
+  serviceAccount?: { namespace: string; name: string };
+}
+
+/** A service a plugin announced at registration. */
+export interface AnnouncedService {
+  name: string;
+  methods: { name: string; clientStreaming: boolean; serverStreaming: boolean }[];
+}
+
+/**
+ * One live connection of one plugin instance. Several sessions with the same
+ * name are replicas of one plugin. The server creates sessions; the registry
+ * only reads them.
+ */
+export interface PluginSession {
+  /** Unique id of this session, for logs. */
+  readonly id: string;
+  readonly name: string;
+  readonly version: string;
+  /** 0 for a seed (Go prototype) plugin, which supports unary calls only. */
+  readonly protocolRevision: number;
+  readonly identity: SessionIdentity | undefined;
+  readonly connectedAt: Date;
+  /** Remote address of the plugin's stream, as the server saw it. */
+  readonly peer: string;
+  readonly services: readonly AnnouncedService[];
+  /** Calls open on this session now. */
+  readonly inFlight: number;
+  /** False once the session is draining or closed: it takes no new calls. */
+  readonly accepting: boolean;
+  /** A grpc-js Channel whose calls go through this session's stream. */
+  readonly channel: Channel;
+}

@@ -1,0 +1,242 @@
+import { unlink } from "node:fs/promises";
+import { type ChannelOptions, Server, ServerCredentials, status } from "@grpc/grpc-js";
+import type { PluginNameAuthorizer, StreamAuthenticator } from "@operator-plugin-framework/auth";
+import { PluginFrameworkServiceService } from "@operator-plugin-framework/proto";
+import { DEFAULT_SETTINGS, type Logger, quietLogger } from "@operator-plugin-framework/proto/wire";
+import { PluginRegistry } from "@operator-plugin-framework/registry";
+import { formatListenAddress, parseListenAddress, removeStaleSocket } from "./listen-address.js";
+import { PluginStream, type StreamContext } from "./plugin-stream.js";
+
+/** Options of {@link createPluginServer}. */
+export interface PluginServerOptions {
+  /**
+   * Where to listen: "127.0.0.1:PORT" (behind kube-rbac-proxy), "[::1]:PORT",
+   * or "unix:///abs/path". Port 0 picks a free port; `addresses` reports it.
+   * Several addresses may be given.
+   */
+  listen: string | string[];
+  /** The registry sessions are added to. Default: a new one, at `server.registry`. */
+  registry?: PluginRegistry;
+  /**
+   * Establishes who a plugin is when its stream opens. Default: none, and
+   * sessions carry no identity (local development only; a warning is logged).
+   */
+  authenticator?: StreamAuthenticator;
+  /** Decides whether an identity may register a name. Default: any name. */
+  authorizeName?: PluginNameAuthorizer;
+  /** TLS for the listener (in-process authentication mode). Default: plaintext. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Largest message a plugin may send in one call. Default 4 MiB, as grpc-js. */
+  maxReceiveMessageSize?: number;
+  /** Largest message sent to a plugin in one call. Default 4 MiB. */
+  maxSendMessageSize?: number;
+  /** Calls open at once on one plugin session. Default 1000. */
+  maxConcurrentStreams?: number;
+  /** Bytes a plugin may send per call before we grant more. Default 1 MiB. */
+  initialWindowSize?: number;
+  /** Largest chunk a plugin may send in one frame. Default 64 KiB. */
+  maxChunkSize?: number;
+  /** Time a new stream has to send `register`. Default 10 000 ms. */
+  registerTimeoutMs?: number;
+  /** On stop, time in-flight calls have to finish before they are cut. Default 10 000 ms. */
+  drainGraceMs?: number;
+  /** Extra grpc-js server options (keepalive, for instance). Default none. */
+  grpcOptions?: ChannelOptions;
+  /** Where the server logs. Default: quiet. */
+  logger?: Logger;
+}
+
+/** A plugin server; see {@link createPluginServer}. */
+export interface PluginServer extends AsyncDisposable {
+  /** The registry of connected plugins. */
+  readonly registry: PluginRegistry;
+  /** Bound addresses, ports resolved; empty until `ready()` resolves. */
+  readonly addresses: readonly string[];
+  /**
+   * Listens and serves until `signal` aborts or `stop()` is called, then
+   * drains. Resolves only when every socket, timer and stream is released.
+   * Rejects if listening fails. Calling it twice returns the same promise.
+   */
+  start(signal?: AbortSignal): Promise<void>;
+  /** Resolves with the bound addresses once listening (starts the server if needed). */
+  ready(): Promise<readonly string[]>;
+  /** Drains and stops; resolves when fully stopped. Safe to call at any time, any number of times. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Creates the operator side of the plugin framework.
+ *
+ * @example
+ * const server = createPluginServer({ listen: "127.0.0.1:9443" });
+ * void server.start(signal);
+ * const reply = await server.registry.get("aws").call(GreeterServiceService.sayHello, { name: "x" });
+ */
+export function createPluginServer(options: PluginServerOptions): PluginServer {
+  const logger = options.logger ?? quietLogger;
+  const registry = options.registry ?? new PluginRegistry();
+  const listen = (Array.isArray(options.listen) ? options.listen : [options.listen]).map(parseListenAddress);
+  const maxReceive = options.maxReceiveMessageSize ?? DEFAULT_SETTINGS.maxMessageSize;
+  const streams = new Set<PluginStream>();
+  const socketsCreated: string[] = [];
+  const addresses: string[] = [];
+  let stopping: string | undefined;
+  let grpcServer: Server | undefined;
+  let started: Promise<void> | undefined;
+  let readyPromise: Promise<readonly string[]> | undefined;
+  let resolveReady: (value: readonly string[]) => void = () => {};
+  let rejectReady: (err: unknown) => void = () => {};
+  let stopped: Promise<void> | undefined;
+  let stopRequested: () => void = () => {};
+  const stopSignal = new Promise<void>((resolve) => {
+    stopRequested = resolve;
+  });
+
+  if (!options.authenticator) {
+    logger.warn({}, "plugin server has no authenticator: plugins are not authenticated (development only)");
+  }
+
+  const context: StreamContext = {
+    registry,
+    authenticator: options.authenticator,
+    authorizeName: options.authorizeName,
+    limits: {
+      maxReceiveMessageSize: maxReceive,
+      maxSendMessageSize: options.maxSendMessageSize ?? DEFAULT_SETTINGS.maxMessageSize,
+      maxConcurrentStreams: options.maxConcurrentStreams ?? DEFAULT_SETTINGS.maxConcurrentStreams,
+    },
+    localSettings: {
+      initialWindowSize: options.initialWindowSize ?? DEFAULT_SETTINGS.initialWindowSize,
+      maxChunkSize: options.maxChunkSize ?? DEFAULT_SETTINGS.maxChunkSize,
+      maxConcurrentStreams: options.maxConcurrentStreams ?? DEFAULT_SETTINGS.maxConcurrentStreams,
+      maxMessageSize: maxReceive,
+      pingIntervalMs: 0,
+    },
+    registerTimeoutMs: options.registerTimeoutMs ?? 10_000,
+    logger,
+    refusal: () => stopping,
+    track(stream) {
+      streams.add(stream);
+      return () => streams.delete(stream);
+    },
+  };
+
+  async function listenAll(): Promise<void> {
+    const server = new Server({
+      // A batch of frames is bounded by the scheduler; leave room for one
+      // whole message plus framing.
+      "grpc.max_receive_message_length": maxReceive + 1024 * 1024,
+      "grpc.max_send_message_length": -1,
+      ...options.grpcOptions,
+    });
+    server.addService(PluginFrameworkServiceService, {
+      pluginStream: (call: ConstructorParameters<typeof PluginStream>[0]) => {
+        new PluginStream(call, context);
+      },
+    });
+    grpcServer = server;
+    const credentials = options.tls
+      ? ServerCredentials.createSsl(
+          null,
+          [{ cert_chain: toBuffer(options.tls.cert), private_key: toBuffer(options.tls.key) }],
+          false,
+        )
+      : ServerCredentials.createInsecure();
+    for (const address of listen) {
+      if (address.kind === "unix") await removeStaleSocket(address.path);
+      const port = await new Promise<number>((resolve, reject) =>
+        server.bindAsync(formatListenAddress(address), credentials, (err, bound) =>
+          err ? reject(err) : resolve(bound),
+        ),
+      );
+      if (address.kind === "unix") socketsCreated.push(address.path);
+      addresses.push(formatListenAddress(address, port));
+    }
+    logger.info({ addresses }, "plugin server listening");
+  }
+
+  async function shutdown(): Promise<void> {
+    stopping = "the operator is shutting down";
+    const grace = options.drainGraceMs ?? 10_000;
+    for (const stream of streams) stream.drain(stopping, grace);
+    await waitForCalls(streams, grace);
+    for (const stream of [...streams]) stream.end(status.UNAVAILABLE, stopping);
+    const server = grpcServer;
+    if (server) {
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.forceShutdown(), 1_000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+    }
+    await Promise.all(socketsCreated.map((path) => unlink(path).catch(() => {})));
+    logger.info({}, "plugin server stopped");
+  }
+
+  const server: PluginServer = {
+    registry,
+    addresses,
+    start(signal) {
+      if (started) return started;
+      readyPromise ??= new Promise((resolve, reject) => {
+        resolveReady = resolve;
+        rejectReady = reject;
+      });
+      started = (async () => {
+        const onAbort = () => stopRequested();
+        if (signal?.aborted) stopRequested();
+        signal?.addEventListener("abort", onAbort, { once: true });
+        try {
+          if (!stopping) {
+            try {
+              await listenAll();
+              resolveReady(addresses);
+            } catch (err) {
+              rejectReady(err);
+              throw err;
+            }
+            await stopSignal;
+          }
+        } finally {
+          signal?.removeEventListener("abort", onAbort);
+          await shutdown();
+        }
+      })();
+      started.catch(() => {});
+      return started;
+    },
+    ready() {
+      if (!started) void server.start().catch(() => {});
+      return readyPromise!;
+    },
+    stop() {
+      stopped ??= (async () => {
+        stopRequested();
+        if (!started) {
+          stopping = "the operator is shutting down";
+          return;
+        }
+        await started.catch(() => {});
+      })();
+      return stopped;
+    },
+    [Symbol.asyncDispose]() {
+      return server.stop();
+    },
+  };
+  return server;
+}
+
+function toBuffer(value: string | Buffer): Buffer {
+  return typeof value === "string" ? Buffer.from(value) : value;
+}
+
+/** Resolves when no stream has a call in flight, or after `graceMs`. */
+async function waitForCalls(streams: Set<PluginStream>, graceMs: number): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline && [...streams].some((stream) => stream.inFlight > 0)) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(20, deadline - Date.now())));
+  }
+}

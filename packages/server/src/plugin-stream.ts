@@ -1,0 +1,269 @@
+import { randomUUID } from "node:crypto";
+import { type ServerDuplexStream, status } from "@grpc/grpc-js";
+import type {
+  PluginIdentity,
+  PluginNameAuthorizer,
+  StreamAuthenticator,
+} from "@operator-plugin-framework/auth";
+import type { PluginRegister, PluginStreamMessage, Settings } from "@operator-plugin-framework/proto";
+import {
+  effectiveSettings,
+  isStatusError,
+  type Logger,
+  PLUGIN_STREAM_PATH,
+  PluginFrameworkError,
+  PROTOCOL_REVISION,
+} from "@operator-plugin-framework/proto/wire";
+import type { PluginRegistry } from "@operator-plugin-framework/registry";
+import { validateRegister } from "./register.js";
+import { SeedSession } from "./seed-session.js";
+import type { SessionBase } from "./session-base.js";
+import type { SessionLimits, SessionTransport } from "./transport.js";
+import { TunnelSession } from "./tunnel-session.js";
+
+/** What every plugin stream of one server shares. */
+export interface StreamContext {
+  registry: PluginRegistry;
+  authenticator: StreamAuthenticator | undefined;
+  authorizeName: PluginNameAuthorizer | undefined;
+  limits: SessionLimits;
+  localSettings: Required<Settings>;
+  registerTimeoutMs: number;
+  logger: Logger;
+  /** Why new streams are refused now (the server is stopping), or undefined. */
+  refusal(): string | undefined;
+  /** Called once per stream with the function that ends it; the returned function forgets it. */
+  track(stream: PluginStream): () => void;
+}
+
+type Duplex = ServerDuplexStream<PluginStreamMessage, PluginStreamMessage>;
+
+/**
+ * One plugin's stream, from open to end: authenticate, wait for `register`,
+ * admit the session into the registry, then route every message to it. Any
+ * bad input ends this stream alone, with a status saying what was wrong.
+ */
+export class PluginStream {
+  private state: "awaiting-register" | "registering" | "registered" | "ended" = "awaiting-register";
+  private session: SessionBase | undefined;
+  private removeFromRegistry: (() => void) | undefined;
+  private readonly pending: PluginStreamMessage[] = [];
+  private readonly registerTimer: NodeJS.Timeout;
+  private readonly identity: Promise<PluginIdentity | undefined>;
+  private readonly untrack: () => void;
+  private readonly transport: SessionTransport;
+  private drainListener: (() => void) | undefined;
+
+  constructor(
+    private readonly call: Duplex,
+    private readonly ctx: StreamContext,
+  ) {
+    this.transport = {
+      write: (message) => this.state !== "ended" && call.write(message),
+      onDrain: (callback) => {
+        this.drainListener = callback;
+      },
+      end: (code, details) => this.end(code, details),
+    };
+    this.untrack = ctx.track(this);
+    this.registerTimer = setTimeout(
+      () => this.end(status.DEADLINE_EXCEEDED, `no register message within ${ctx.registerTimeoutMs} ms`),
+      ctx.registerTimeoutMs,
+    );
+    this.identity = this.authenticate();
+    this.identity.catch(() => {});
+    call.on("data", (message: PluginStreamMessage) => this.onMessage(message));
+    call.on("drain", () => this.drainListener?.());
+    call.on("end", () => this.end(status.OK, "plugin closed its stream"));
+    call.on("cancelled", () => this.closeSession("plugin stream cancelled"));
+    call.on("close", () => this.closeSession("plugin stream closed"));
+    call.on("error", () => this.closeSession("plugin stream failed"));
+    const refusal = ctx.refusal();
+    if (refusal) this.end(status.UNAVAILABLE, refusal);
+  }
+
+  /** Tells the plugin to finish and reconnect elsewhere; its open calls go on. */
+  drain(reason: string, graceMs: number): void {
+    const session = this.session;
+    if (session instanceof TunnelSession) session.drain(reason, graceMs);
+    else if (session instanceof SeedSession) session.drain();
+    else this.end(status.UNAVAILABLE, reason);
+  }
+
+  get inFlight(): number {
+    return this.session?.inFlight ?? 0;
+  }
+
+  /** Ends the stream with a status and removes its session. Idempotent. */
+  end(code: status, details: string): void {
+    if (this.state === "ended") return;
+    this.closeSession(details);
+    try {
+      if (code === status.OK) this.call.end();
+      else this.call.emit("error", { code, details });
+    } catch {
+      // The stream is already gone; nothing left to tell the plugin.
+    }
+  }
+
+  private closeSession(reason: string): void {
+    if (this.state === "ended") return;
+    this.state = "ended";
+    clearTimeout(this.registerTimer);
+    this.untrack();
+    this.removeFromRegistry?.();
+    this.session?.terminate(reason);
+    this.call.removeAllListeners("data");
+  }
+
+  private async authenticate(): Promise<PluginIdentity | undefined> {
+    if (!this.ctx.authenticator) return undefined;
+    const headers: Record<string, string | string[]> = {};
+    for (const [key, value] of Object.entries(this.call.metadata.getMap())) {
+      if (typeof value === "string") headers[key] = value;
+    }
+    return this.ctx.authenticator.authenticate({
+      headers,
+      peer: this.call.getPeer(),
+      path: PLUGIN_STREAM_PATH,
+    });
+  }
+
+  private onMessage(message: PluginStreamMessage): void {
+    try {
+      switch (this.state) {
+        case "awaiting-register":
+          if (message.payload?.$case !== "register") {
+            throw invalid(`the first message must be register, got ${describe(message)}`);
+          }
+          this.state = "registering";
+          void this.register(message.payload.value);
+          return;
+        case "registering":
+          if (message.payload?.$case === "register") throw invalid("duplicate register on one stream");
+          this.pending.push(message);
+          return;
+        case "registered":
+          this.route(message);
+          return;
+        case "ended":
+          return;
+      }
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private async register(register: PluginRegister): Promise<void> {
+    try {
+      const services = validateRegister(register);
+      const identity = await this.identity;
+      if (this.ctx.authorizeName) {
+        if (!identity)
+          throw new PluginFrameworkError(status.UNAUTHENTICATED, "no identity to authorize the plugin name");
+        const decision = await this.ctx.authorizeName(identity, register.name);
+        if (!decision.allowed) {
+          throw new PluginFrameworkError(
+            status.PERMISSION_DENIED,
+            `${identity.user} may not register plugin "${register.name}"${decision.reason ? `: ${decision.reason}` : ""}`,
+          );
+        }
+      }
+      if (this.state !== "registering") return;
+      const refusal = this.ctx.refusal();
+      if (refusal) throw new PluginFrameworkError(status.UNAVAILABLE, refusal);
+      clearTimeout(this.registerTimer);
+      const revision = Math.min(register.protocolRevision, PROTOCOL_REVISION);
+      const init = {
+        id: randomUUID(),
+        name: register.name,
+        version: register.version,
+        protocolRevision: revision,
+        identity,
+        peer: this.call.getPeer(),
+        services,
+      };
+      if (revision >= 1) {
+        const settings = { local: this.ctx.localSettings, peer: effectiveSettings(register.settings) };
+        this.session = new TunnelSession(init, this.transport, settings, this.ctx.limits);
+        this.call.write({
+          payload: {
+            $case: "registerAck",
+            value: {
+              accepted: true,
+              protocolRevision: revision,
+              settings: this.ctx.localSettings,
+              sessionId: init.id,
+              code: 0,
+              message: "",
+            },
+          },
+        });
+      } else {
+        this.session = new SeedSession(init, this.transport, this.ctx.limits);
+      }
+      this.state = "registered";
+      this.removeFromRegistry = this.ctx.registry.add(this.session);
+      this.ctx.logger.info(
+        {
+          plugin: register.name,
+          session: init.id,
+          version: register.version,
+          revision,
+          user: identity?.user,
+        },
+        "plugin registered",
+      );
+      for (const message of this.pending.splice(0)) this.route(message);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private route(message: PluginStreamMessage): void {
+    const session = this.session!;
+    const payload = message.payload;
+    switch (payload?.$case) {
+      case "frames":
+        if (!(session instanceof TunnelSession))
+          throw invalid("frames from a plugin that registered without revision 1");
+        session.onFrames(payload.value.frames);
+        return;
+      case "rpcResponse":
+        if (!(session instanceof SeedSession)) throw invalid("rpc_response from a revision-1 plugin");
+        session.onResponse(payload.value);
+        return;
+      case "error":
+        if (session instanceof SeedSession) session.onError(payload.value);
+        else this.end(status.UNAVAILABLE, `plugin reported an error: ${payload.value.message.slice(0, 200)}`);
+        return;
+      case "ping":
+        if (!payload.value.ack) {
+          this.call.write({ payload: { $case: "ping", value: { nonce: payload.value.nonce, ack: true } } });
+        }
+        return;
+      case "register":
+        throw invalid("duplicate register on one stream");
+      default:
+        throw invalid(`unexpected ${describe(message)} from a plugin`);
+    }
+  }
+
+  private fail(err: unknown): void {
+    if (isStatusError(err)) {
+      this.ctx.logger.warn({ code: err.code, error: err.details ?? err.message }, "plugin stream refused");
+      this.end(err.code, err.details ?? err.message);
+    } else {
+      this.ctx.logger.error({ error: String(err) }, "plugin stream failed");
+      this.end(status.INTERNAL, "internal error while handling the plugin stream");
+    }
+  }
+}
+
+function invalid(message: string): PluginFrameworkError {
+  return new PluginFrameworkError(status.INVALID_ARGUMENT, message);
+}
+
+function describe(message: PluginStreamMessage): string {
+  return message.payload ? message.payload.$case : "an empty message";
+}

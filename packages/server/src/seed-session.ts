@@ -1,0 +1,235 @@
+import { Metadata, status } from "@grpc/grpc-js";
+import type { PluginError, PluginRPCResponse } from "@operator-plugin-framework/proto";
+import {
+  type ChannelCall,
+  type Deadline,
+  type InterceptingListener,
+  type MessageContext,
+  PluginFrameworkError,
+  parseSeedErrorCode,
+  type StatusObject,
+} from "@operator-plugin-framework/proto/wire";
+import { deadlineMs, SessionBase, type SessionInit } from "./session-base.js";
+import type { SessionLimits, SessionTransport } from "./transport.js";
+
+let nextCallNumber = 1;
+
+/**
+ * A seed-protocol (Go prototype) plugin session. Seed plugins answer unary
+ * `rpc_call` frames, and their errors carry no request id, so calls go one at
+ * a time: an error then belongs to the one call outstanding. A call abandoned
+ * by its caller (deadline, cancel) stays outstanding until the plugin answers
+ * it or `abandonGraceMs` passes, so a late error is never pinned on the next call.
+ */
+export class SeedSession extends SessionBase {
+  private readonly queue: SeedCall[] = [];
+  private outstanding: { requestId: string; call: SeedCall | undefined; timer?: NodeJS.Timeout } | undefined;
+  private nextRequestId = 1;
+
+  constructor(
+    init: SessionInit,
+    private readonly transport: SessionTransport,
+    readonly limits: SessionLimits,
+    private readonly abandonGraceMs = 5_000,
+  ) {
+    super(init);
+  }
+
+  get inFlight(): number {
+    return this.queue.length + (this.outstanding?.call ? 1 : 0);
+  }
+
+  createCall(method: string, deadline: Deadline): ChannelCall {
+    return new SeedCall(this, method, deadlineMs(deadline));
+  }
+
+  enqueue(call: SeedCall): void {
+    if (this.queue.length + 1 > this.limits.maxConcurrentStreams) {
+      call.fail(status.RESOURCE_EXHAUSTED, `plugin "${this.name}" has too many queued calls`);
+      return;
+    }
+    this.queue.push(call);
+    this.pump();
+  }
+
+  /** The caller gave up on `call`: forget it if queued, keep its slot if sent. */
+  abandon(call: SeedCall): void {
+    const index = this.queue.indexOf(call);
+    if (index >= 0) this.queue.splice(index, 1);
+    const current = this.outstanding;
+    if (current?.call === call) {
+      current.call = undefined;
+      current.timer = setTimeout(() => this.settle(current.requestId), this.abandonGraceMs);
+    }
+  }
+
+  onResponse(response: PluginRPCResponse): void {
+    const current = this.outstanding;
+    if (current?.requestId === response.requestId) {
+      current.call?.succeed(response.payload);
+      this.settle(response.requestId);
+      return;
+    }
+    if (!this.issued(response.requestId)) {
+      throw new PluginFrameworkError(
+        status.INVALID_ARGUMENT,
+        `protocol violation: rpc_response for unknown request ${JSON.stringify(response.requestId.slice(0, 40))}`,
+      );
+    }
+    // A late answer to a call that already ended: dropped quietly.
+  }
+
+  onError(error: PluginError): void {
+    const current = this.outstanding;
+    if (!current || (error.requestId && error.requestId !== current.requestId)) return;
+    const code = error.grpcCode || parseSeedErrorCode(error.code);
+    current.call?.fail(code === status.OK ? status.UNKNOWN : code, error.message);
+    this.settle(current.requestId);
+  }
+
+  terminate(reason: string): void {
+    if (this.closedReason !== undefined) return;
+    this.closedReason = reason;
+    const message = `plugin "${this.name}" session closed: ${reason}`;
+    const calls = [...this.queue, ...(this.outstanding?.call ? [this.outstanding.call] : [])];
+    if (this.outstanding?.timer) clearTimeout(this.outstanding.timer);
+    this.queue.length = 0;
+    this.outstanding = undefined;
+    for (const call of calls) call.fail(status.UNAVAILABLE, message);
+  }
+
+  drain(): void {
+    this.draining = true;
+  }
+
+  private issued(requestId: string): boolean {
+    const n = Number(requestId);
+    return Number.isSafeInteger(n) && n > 0 && n < this.nextRequestId && String(n) === requestId;
+  }
+
+  private settle(requestId: string): void {
+    if (this.outstanding?.requestId !== requestId) return;
+    if (this.outstanding.timer) clearTimeout(this.outstanding.timer);
+    this.outstanding = undefined;
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.outstanding || this.closedReason !== undefined) return;
+    const call = this.queue.shift();
+    if (!call) return;
+    const requestId = String(this.nextRequestId++);
+    this.outstanding = { requestId, call };
+    this.transport.write({
+      payload: { $case: "rpcCall", value: { requestId, method: call.method, payload: call.request! } },
+    });
+  }
+}
+
+/** A unary call to a seed plugin: one request, one response or error. */
+export class SeedCall implements ChannelCall {
+  private readonly callNumber = nextCallNumber++;
+  private listener: InterceptingListener | undefined;
+  request: Buffer | undefined;
+  private response: Buffer | undefined;
+  private reads = 0;
+  private finished = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly session: SeedSession,
+    readonly method: string,
+    private readonly deadline: number,
+  ) {}
+
+  start(_metadata: Metadata, listener: InterceptingListener): void {
+    this.listener = listener;
+    const refusal = this.session.refusal();
+    if (refusal) return void process.nextTick(() => this.fail(status.UNAVAILABLE, refusal));
+    const timeout = this.deadline - Date.now();
+    if (timeout <= 0)
+      return void process.nextTick(() => this.fail(status.DEADLINE_EXCEEDED, "Deadline exceeded"));
+    if (Number.isFinite(timeout)) {
+      this.timer = setTimeout(
+        () => this.cancelWithStatus(status.DEADLINE_EXCEEDED, "Deadline exceeded"),
+        timeout,
+      );
+    }
+  }
+
+  sendMessageWithContext(context: MessageContext, message: Buffer): void {
+    context.callback?.();
+    if (this.finished) return;
+    if (this.request !== undefined) {
+      this.cancelWithStatus(
+        status.UNIMPLEMENTED,
+        `plugin "${this.session.name}" speaks the seed protocol, which supports unary calls only`,
+      );
+      return;
+    }
+    if (message.length > this.session.limits.maxSendMessageSize) {
+      this.cancelWithStatus(
+        status.RESOURCE_EXHAUSTED,
+        `Sent message larger than max (${message.length} vs. ${this.session.limits.maxSendMessageSize})`,
+      );
+      return;
+    }
+    this.request = message;
+  }
+
+  halfClose(): void {
+    if (this.finished) return;
+    if (this.request === undefined) {
+      this.fail(status.INTERNAL, "a unary call needs exactly one request message");
+      return;
+    }
+    this.session.enqueue(this);
+  }
+
+  startRead(): void {
+    this.reads++;
+    this.deliver();
+  }
+
+  cancelWithStatus(code: status, details: string): void {
+    if (this.finished) return;
+    this.session.abandon(this);
+    this.finish({ code, details, metadata: new Metadata() });
+  }
+
+  succeed(payload: Buffer): void {
+    if (this.finished) return;
+    this.response = payload;
+    this.deliver();
+  }
+
+  fail(code: status, details: string): void {
+    this.finish({ code, details, metadata: new Metadata() });
+  }
+
+  getPeer(): string {
+    return this.session.peerLabel;
+  }
+  getCallNumber(): number {
+    return this.callNumber;
+  }
+  setCredentials(): void {}
+  getAuthContext(): null {
+    return null;
+  }
+
+  private deliver(): void {
+    if (this.finished || this.response === undefined || this.reads === 0) return;
+    const response = this.response;
+    this.listener?.onReceiveMetadata(new Metadata());
+    this.listener?.onReceiveMessage(response);
+    this.finish({ code: status.OK, details: "OK", metadata: new Metadata() });
+  }
+
+  private finish(result: StatusObject): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.listener?.onReceiveStatus(result);
+  }
+}

@@ -1,0 +1,22 @@
+import type { status } from "@grpc/grpc-js";
+import type { PluginStreamMessage } from "@operator-plugin-framework/proto";
+
+/** The plugin's gRPC stream, as a session uses it. */
+export interface SessionTransport {
+  /** Writes one message; false means wait for the `drain` callback. */
+  write(message: PluginStreamMessage): boolean;
+  /** Registers the callback for when a refused write may be retried. */
+  onDrain(callback: () => void): void;
+  /** Ends the stream with a status (OK for a normal end). Idempotent. */
+  end(code: status, details: string): void;
+}
+
+/** Limits applied to one session. */
+export interface SessionLimits {
+  /** Largest message a plugin may send us. */
+  maxReceiveMessageSize: number;
+  /** Largest message we send to a plugin. */
+  maxSendMessageSize: number;
+  /** Calls open at once on one session. */
+  maxConcurrentStreams: number;
+}

@@ -1,0 +1,206 @@
+import { Metadata, status } from "@grpc/grpc-js";
+import type { Frame } from "@operator-plugin-framework/proto";
+import {
+  type ChannelCall,
+  entriesToMetadata,
+  type InterceptingListener,
+  type MessageContext,
+  metadataToEntries,
+  OutboundStream,
+  PluginFrameworkError,
+  ReceiveFlow,
+  type StatusObject,
+  sanitizeCode,
+} from "@operator-plugin-framework/proto/wire";
+import type { TunnelSession } from "./tunnel-session.js";
+
+type FrameKind = NonNullable<Frame["kind"]>;
+
+let nextCallNumber = 1;
+
+/**
+ * One call through a plugin's stream, seen from the operator: the Call a
+ * grpc-js client drives. It keeps grpc-js's contract: exactly one
+ * onReceiveStatus, after every message the client read, and never a hang,
+ * since the deadline, a cancel and the session's end all finish it.
+ */
+export class TunnelCall implements ChannelCall {
+  private readonly callNumber = nextCallNumber++;
+  private listener: InterceptingListener | undefined;
+  private streamId = 0;
+  private out: OutboundStream | undefined;
+  private flow: ReceiveFlow | undefined;
+  private readsWanted = 0;
+  private gotHeaders = false;
+  private pendingStatus: StatusObject | undefined;
+  private finished = false;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly session: TunnelSession,
+    private readonly method: string,
+    private readonly deadline: number,
+  ) {}
+
+  start(metadata: Metadata, listener: InterceptingListener): void {
+    this.listener = listener;
+    const refusal = this.session.refusal();
+    if (refusal) return this.finishLater(status.UNAVAILABLE, refusal);
+    const timeout = this.deadline - Date.now();
+    if (timeout <= 0) return this.finishLater(status.DEADLINE_EXCEEDED, "Deadline exceeded");
+    const opened = this.session.openStream(this);
+    if (typeof opened === "string") return this.finishLater(status.RESOURCE_EXHAUSTED, opened);
+    this.streamId = opened;
+    const { peer, local } = this.session.settings;
+    this.out = new OutboundStream(opened, this.session.scheduler, peer.initialWindowSize, peer.maxChunkSize);
+    this.flow = new ReceiveFlow({
+      windowSize: local.initialWindowSize,
+      maxChunkSize: local.maxChunkSize,
+      maxMessageSize: this.session.limits.maxReceiveMessageSize,
+      grant: (increment) =>
+        this.session.scheduler.sendControl({
+          streamId: opened,
+          kind: { $case: "windowUpdate", value: { increment } },
+        }),
+    });
+    const finite = Number.isFinite(timeout);
+    this.out.pushFrame({
+      $case: "newStream",
+      value: {
+        method: this.method,
+        metadata: metadataToEntries(metadata),
+        timeoutMs: finite ? Math.max(1, Math.ceil(timeout)) : undefined,
+      },
+    });
+    if (finite) {
+      this.deadlineTimer = setTimeout(
+        () => this.cancelWithStatus(status.DEADLINE_EXCEEDED, "Deadline exceeded"),
+        timeout,
+      );
+    }
+  }
+
+  sendMessageWithContext(context: MessageContext, message: Buffer): void {
+    if (this.finished || !this.out) {
+      context.callback?.();
+      return;
+    }
+    const limit = this.session.limits.maxSendMessageSize;
+    if (message.length > limit) {
+      context.callback?.();
+      this.cancelWithStatus(
+        status.RESOURCE_EXHAUSTED,
+        `Sent message larger than max (${message.length} vs. ${limit})`,
+      );
+      return;
+    }
+    this.out.pushMessage(message, context.callback);
+  }
+
+  halfClose(): void {
+    if (!this.finished) this.out?.pushFrame({ $case: "halfClose", value: {} });
+  }
+
+  startRead(): void {
+    this.readsWanted++;
+    this.deliver();
+  }
+
+  cancelWithStatus(code: status, details: string): void {
+    if (this.finished) return;
+    if (this.out) {
+      this.out.clear();
+      this.out.pushFrame({ $case: "cancel", value: { code, message: details } });
+    }
+    this.finish({ code, details, metadata: new Metadata() });
+  }
+
+  getPeer(): string {
+    return this.session.peerLabel;
+  }
+  getCallNumber(): number {
+    return this.callNumber;
+  }
+  setCredentials(): void {}
+  getAuthContext(): null {
+    return null;
+  }
+
+  /** A frame from the plugin for this call. Protocol violations end only this call. */
+  onFrame(kind: FrameKind): void {
+    if (this.finished) return;
+    try {
+      switch (kind.$case) {
+        case "headers":
+          if (this.gotHeaders || this.pendingStatus) throw violation("headers frame after headers or status");
+          this.gotHeaders = true;
+          this.listener?.onReceiveMetadata(entriesToMetadata(kind.value.metadata));
+          return;
+        case "data": {
+          if (this.pendingStatus) throw violation("data frame after status");
+          const message = this.flow!.accept(kind.value.data, kind.value.more);
+          if (message) this.deliver();
+          return;
+        }
+        case "windowUpdate":
+          this.out!.addWindow(kind.value.increment);
+          return;
+        case "status": {
+          if (this.pendingStatus) throw violation("second status frame");
+          const { code, message, details, trailers } = kind.value;
+          const metadata = entriesToMetadata(trailers);
+          if (details.length > 0) metadata.set("grpc-status-details-bin", Buffer.from(details));
+          this.pendingStatus = { code: sanitizeCode(code), details: message, metadata };
+          // The handler is done: whatever we still had to send is moot, as on HTTP/2.
+          this.out!.clear();
+          this.deliver();
+          return;
+        }
+        default:
+          throw violation(`unexpected ${kind.$case} frame from the plugin`);
+      }
+    } catch (err) {
+      const error =
+        err instanceof PluginFrameworkError ? err : new PluginFrameworkError(status.INTERNAL, String(err));
+      this.cancelWithStatus(error.code, error.details);
+    }
+  }
+
+  /** The session ended: fail the call unless it already ended. */
+  onSessionClosed(reason: string): void {
+    if (this.finished) return;
+    this.finish({ code: status.UNAVAILABLE, details: reason, metadata: new Metadata() });
+  }
+
+  private deliver(): void {
+    const flow = this.flow;
+    if (!flow || this.finished) return;
+    while (this.readsWanted > 0 && flow.queue.length > 0) {
+      if (!this.gotHeaders) {
+        // Headers are optional on the wire: data implies empty headers.
+        this.gotHeaders = true;
+        this.listener?.onReceiveMetadata(new Metadata());
+      }
+      this.readsWanted--;
+      this.listener?.onReceiveMessage(flow.read());
+      if (this.finished) return;
+    }
+    if (this.pendingStatus && flow.queue.length === 0) this.finish(this.pendingStatus);
+  }
+
+  private finishLater(code: status, details: string): void {
+    process.nextTick(() => this.finish({ code, details, metadata: new Metadata() }));
+  }
+
+  private finish(result: StatusObject): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    if (this.streamId) this.session.closeStream(this.streamId);
+    this.listener?.onReceiveStatus(result);
+  }
+}
+
+function violation(message: string): PluginFrameworkError {
+  return new PluginFrameworkError(status.INVALID_ARGUMENT, `protocol violation: ${message}`);
+}

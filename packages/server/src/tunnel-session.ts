@@ -1,0 +1,100 @@
+import { status } from "@grpc/grpc-js";
+import type { Frame, Settings } from "@operator-plugin-framework/proto";
+import {
+  type ChannelCall,
+  type Deadline,
+  FrameScheduler,
+  MAX_STREAM_ID,
+  PluginFrameworkError,
+} from "@operator-plugin-framework/proto/wire";
+import { deadlineMs, SessionBase, type SessionInit } from "./session-base.js";
+import type { SessionLimits, SessionTransport } from "./transport.js";
+import { TunnelCall } from "./tunnel-call.js";
+
+/** What each side accepts on its receiving side, after defaults. */
+export interface NegotiatedSettings {
+  local: Required<Settings>;
+  peer: Required<Settings>;
+}
+
+/**
+ * A revision-1 plugin session: many concurrent calls multiplexed on the
+ * plugin's one stream by stream id, all frames written through one scheduler.
+ */
+export class TunnelSession extends SessionBase {
+  readonly scheduler: FrameScheduler;
+  private readonly streams = new Map<number, TunnelCall>();
+  private nextStreamId = 1;
+
+  constructor(
+    init: SessionInit,
+    transport: SessionTransport,
+    readonly settings: NegotiatedSettings,
+    readonly limits: SessionLimits,
+  ) {
+    super(init);
+    this.scheduler = new FrameScheduler({
+      write: (message) => transport.write(message),
+      quantum: settings.peer.maxChunkSize,
+    });
+    transport.onDrain(() => this.scheduler.resume());
+  }
+
+  get inFlight(): number {
+    return this.streams.size;
+  }
+
+  createCall(method: string, deadline: Deadline): ChannelCall {
+    return new TunnelCall(this, method, deadlineMs(deadline));
+  }
+
+  /** Allocates a stream id for a call, or says why it cannot open. */
+  openStream(call: TunnelCall): number | string {
+    const limit = Math.min(this.settings.peer.maxConcurrentStreams, this.limits.maxConcurrentStreams);
+    if (this.streams.size >= limit) {
+      return `plugin "${this.name}" session has ${this.streams.size} calls open, the limit is ${limit}`;
+    }
+    const id = this.nextStreamId++;
+    this.streams.set(id, call);
+    if (this.nextStreamId >= MAX_STREAM_ID) this.drain("stream ids exhausted");
+    return id;
+  }
+
+  closeStream(id: number): void {
+    this.streams.delete(id);
+  }
+
+  /** Frames from the plugin. A frame for a stream we never opened ends the session. */
+  onFrames(frames: readonly Frame[]): void {
+    for (const frame of frames) {
+      if (!frame.kind) throw protocolError(`frame for stream ${frame.streamId} has no kind`);
+      const call = this.streams.get(frame.streamId);
+      if (call) call.onFrame(frame.kind);
+      else if (frame.streamId === 0 || frame.streamId >= this.nextStreamId) {
+        throw protocolError(`${frame.kind.$case} frame for unknown stream ${frame.streamId}`);
+      }
+      // Otherwise the call already ended (cancelled, timed out): a late frame, dropped quietly.
+    }
+  }
+
+  /** Stops taking new calls; open calls go on. */
+  drain(reason: string, graceMs = 0): void {
+    if (this.draining) return;
+    this.draining = true;
+    this.scheduler.sendMessage({ payload: { $case: "drain", value: { reason, graceMs } } });
+  }
+
+  terminate(reason: string): void {
+    if (this.closedReason !== undefined) return;
+    this.closedReason = reason;
+    this.scheduler.close();
+    const calls = [...this.streams.values()];
+    this.streams.clear();
+    const message = `plugin "${this.name}" session closed: ${reason}`;
+    for (const call of calls) call.onSessionClosed(message);
+  }
+}
+
+function protocolError(message: string): PluginFrameworkError {
+  return new PluginFrameworkError(status.INVALID_ARGUMENT, `protocol violation: ${message}`);
+}
