@@ -1,5 +1,7 @@
 import { Metadata, status } from "@grpc/grpc-js";
 import { GreeterServiceClient, GreeterServiceService } from "@operator-plugin-framework/proto/example";
+import { TestServiceService } from "@operator-plugin-framework/proto/testing";
+import { PluginFrameworkError } from "@operator-plugin-framework/server";
 import {
   type PluginConnection,
   startTestPlugin,
@@ -52,5 +54,76 @@ describe("unary calls through the plugin stream", () => {
       .get("aws")
       .call(GreeterServiceService.sayHello, { name: "fail", delayMs: 0 });
     await expect(call).rejects.toMatchObject({ code: status.NOT_FOUND, details: "no such greeting" });
+  });
+
+  it("gives UNIMPLEMENTED for a method the plugin does not serve", async () => {
+    const call = server.registry.get("aws").call(TestServiceService.emptyCall, {});
+    await expect(call).rejects.toMatchObject({
+      code: status.UNIMPLEMENTED,
+      details: "The server does not implement the method /testing.v1.TestService/EmptyCall",
+    });
+  });
+
+  it("throws a typed NOT_FOUND error that lists the registered names for an unknown plugin", () => {
+    let error: unknown;
+    try {
+      server.registry.get("gcp");
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(PluginFrameworkError);
+    expect(error).toMatchObject({
+      code: status.NOT_FOUND,
+      details: 'plugin "gcp" is not registered; registered: aws',
+    });
+  });
+
+  it("ends with DEADLINE_EXCEEDED when the deadline passes; the handler sees the deadline and the cancellation", async () => {
+    const started = Date.now();
+    const call = server.registry
+      .get("aws")
+      .call(GreeterServiceService.sayHello, { name: "slow", delayMs: 2_000 }, { timeoutMs: 100 });
+    await expect(call).rejects.toMatchObject({ code: status.DEADLINE_EXCEEDED });
+    expect(Date.now() - started).toBeLessThan(1_500);
+    const seen = greeter.seen[0]!;
+    expect(seen.deadline).toBeInstanceOf(Date);
+    expect((seen.deadline as Date).getTime()).toBeGreaterThan(started);
+    expect((seen.deadline as Date).getTime()).toBeLessThanOrEqual(started + 1_000);
+    await expect.poll(() => seen.cancelled).toBe(true);
+  });
+
+  it("keeps the session usable after a call times out while its handler still runs", async () => {
+    const handle = server.registry.get("aws");
+    await expect(
+      handle.call(GreeterServiceService.sayHello, { name: "late", delayMs: 300 }, { timeoutMs: 50 }),
+    ).rejects.toMatchObject({ code: status.DEADLINE_EXCEEDED });
+    // Keep the session busy past the late reply's arrival, then check it still serves.
+    await handle.call(GreeterServiceService.sayHello, { name: "wait", delayMs: 400 }, { timeoutMs: 5_000 });
+    const reply = await handle.call(GreeterServiceService.sayHello, { name: "after", delayMs: 0 });
+    expect(reply.message).toBe("hello after");
+    expect(handle.sessions).toHaveLength(1);
+  });
+
+  it("cancels through an AbortSignal with CANCELLED", async () => {
+    const controller = new AbortController();
+    const call = server.registry
+      .get("aws")
+      .call(GreeterServiceService.sayHello, { name: "x", delayMs: 5_000 }, { signal: controller.signal });
+    await expect.poll(() => greeter.seen.length).toBe(1);
+    controller.abort();
+    await expect(call).rejects.toMatchObject({ code: status.CANCELLED });
+    await expect.poll(() => greeter.seen[0]!.cancelled).toBe(true);
+  });
+
+  it("answers many concurrent calls each with its own reply", async () => {
+    const handle = server.registry.get("aws");
+    const names = Array.from({ length: 500 }, (_, i) => `n${i}`);
+    const replies = await Promise.all(
+      names.map((name, i) =>
+        handle.call(GreeterServiceService.sayHello, { name, delayMs: i % 7 }, { timeoutMs: 10_000 }),
+      ),
+    );
+    expect(replies.map((r) => r.message)).toEqual(names.map((n) => `hello ${n}`));
+    expect(handle.sessions[0]!.inFlight).toBe(0);
   });
 });
