@@ -1,1 +1,11 @@
-export {};
+export { startFakeKubeRbacProxy } from "./fake-kube-rbac-proxy.js";
+export type {
+  FakeKubeRbacProxy,
+  FakeKubeRbacProxyOptions,
+  ProxyAuthorizationAttributes,
+  ProxyIdentity,
+  ProxyKubeConnection,
+  ProxyLogger,
+  ProxyResourceAttributes,
+  ProxyStats,
+} from "./types.js";
