@@ -179,7 +179,8 @@ export function connectPlugin(options: ConnectPluginOptions): PluginConnection {
       const result = await attempt.done;
       if (closed) break;
       failures = result.registered ? 1 : failures + 1;
-      const permanent = PERMANENT.has(result.code);
+      // Only a refused registration is a rejection; a broken session is retried.
+      const permanent = !result.registered && PERMANENT.has(result.code);
       const delayMs = permanent ? backoff.maxMs : jitter(backoff, failures);
       setState(
         permanent

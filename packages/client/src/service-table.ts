@@ -1,4 +1,4 @@
-import type { ServiceDefinition, UntypedServiceImplementation } from "@grpc/grpc-js";
+import { type ServiceDefinition, status, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import type { ServiceDescriptor } from "@operator-plugin-framework/proto";
 
 /** One method the plugin serves, ready to dispatch. */
@@ -8,6 +8,14 @@ export interface MethodHandler {
   func: (...args: any[]) => unknown;
   serialize: (value: any) => Buffer;
   deserialize: (bytes: Buffer) => any;
+}
+
+// What grpc.Server does for a method the implementation lacks, message included.
+function unimplemented(kind: MethodHandler["kind"], key: string): MethodHandler["func"] {
+  const error = { code: status.UNIMPLEMENTED, details: `The server does not implement the method ${key}` };
+  return kind === "unary" || kind === "clientStream"
+    ? (_call: unknown, callback: (err: unknown) => void) => callback(error)
+    : (call: { emit(event: string, err: unknown): void }) => call.emit("error", error);
 }
 
 /** A service and its implementation: exactly what `grpc.Server.addService` takes. */
@@ -33,18 +41,18 @@ export function buildServiceTable(services: readonly ServiceEntry[]): {
       const [, service = "", name = key] = /^\/([^/]+)\/([^/]+)$/.exec(method.path) ?? [];
       serviceName = service;
       methods.push({ name, clientStreaming: method.requestStream, serverStreaming: method.responseStream });
-      if (typeof func !== "function") continue;
       if (handlers.has(method.path)) throw new TypeError(`method ${method.path} is served twice`);
+      const kind = method.requestStream
+        ? method.responseStream
+          ? "bidi"
+          : "clientStream"
+        : method.responseStream
+          ? "serverStream"
+          : "unary";
       handlers.set(method.path, {
         path: method.path,
-        kind: method.requestStream
-          ? method.responseStream
-            ? "bidi"
-            : "clientStream"
-          : method.responseStream
-            ? "serverStream"
-            : "unary",
-        func: func.bind(implementation),
+        kind,
+        func: typeof func === "function" ? func.bind(implementation) : unimplemented(kind, key),
         serialize: method.responseSerialize,
         deserialize: method.requestDeserialize,
       });

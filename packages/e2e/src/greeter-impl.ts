@@ -25,6 +25,20 @@ export function createGreeter(servedBy: string) {
       if (delayMs) setTimeout(answer, delayMs);
       else answer();
     },
+    countGreetings(call) {
+      const { name, count } = call.request;
+      for (let i = 0; i < count; i++) call.write({ message: `hello ${name} #${i}`, servedBy });
+      call.end();
+    },
+    collectNames(call, callback) {
+      const names: string[] = [];
+      call.on("data", (req: SayHelloRequest) => names.push(req.name));
+      call.on("end", () => callback(null, { message: `hello ${names.join(", ")}`, servedBy }));
+    },
+    chat(call) {
+      call.on("data", (req: SayHelloRequest) => call.write({ message: `hello ${req.name}`, servedBy }));
+      call.on("end", () => call.end());
+    },
   };
   return { impl, seen };
 }

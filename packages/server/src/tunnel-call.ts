@@ -109,8 +109,10 @@ export class TunnelCall implements ChannelCall {
   cancelWithStatus(code: status, details: string): void {
     if (this.finished) return;
     if (this.out) {
+      const opened = this.out.opened;
       this.out.clear();
-      this.out.pushFrame({ $case: "cancel", value: { code, message: details } });
+      // A stream the plugin never heard of needs no cancel.
+      if (opened) this.out.pushFrame({ $case: "cancel", value: { code, message: details } });
     }
     this.finish({ code, details, metadata: new Metadata() });
   }

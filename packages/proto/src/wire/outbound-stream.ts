@@ -22,6 +22,7 @@ export class OutboundStream implements FrameSource {
   private items: Item[] = [];
   private head = 0;
   private window: number;
+  private pulled = false;
 
   constructor(
     readonly streamId: number,
@@ -56,6 +57,11 @@ export class OutboundStream implements FrameSource {
     this.head = 0;
   }
 
+  /** True once any frame of this stream went to the transport: the peer knows the stream. */
+  get opened(): boolean {
+    return this.pulled;
+  }
+
   /** Bytes of message data queued but not yet sent. */
   get pendingBytes(): number {
     let total = 0;
@@ -75,6 +81,7 @@ export class OutboundStream implements FrameSource {
 
   pull(out: Frame[], budget: number): number {
     let used = 0;
+    this.pulled = true;
     while (this.head < this.items.length) {
       const item = this.items[this.head]!;
       if (!isMessage(item)) {
