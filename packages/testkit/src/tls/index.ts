@@ -1,1 +1,6 @@
-export {};
+export {
+  type CreateTestCertificatesOptions,
+  createTestCertificates,
+  type PemKeyPair,
+  type TestCertificates,
+} from "./create-test-certificates.js";
