@@ -1,0 +1,50 @@
+import { type Bounds, closedLoop, type RunResult, timed } from "./loop.js";
+import type { Variant } from "./variants.js";
+
+/** One workload, run the same way against every variant. */
+export interface Scenario {
+  name: string;
+  /** What an "op" is, for the table. */
+  unit: "call" | "msg";
+  warmup(variant: Variant): Promise<unknown>;
+  run(variant: Variant): Promise<RunResult>;
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+function unary(name: string, bytes: number, inflight: number, warm: number, bounds: Bounds): Scenario {
+  return {
+    name,
+    unit: "call",
+    warmup: (v) => closedLoop(v.unary(bytes, bytes), inflight, { count: warm, maxMs: bounds.maxMs }),
+    run: (v) => closedLoop(v.unary(bytes, bytes), inflight, bounds),
+  };
+}
+
+function streaming(name: string, count: number, maxMs: number): Scenario {
+  return {
+    name,
+    unit: "msg",
+    warmup: (v) => timed(Math.ceil(count / 10), () => v.stream(Math.ceil(count / 10), maxMs), maxMs),
+    run: (v) => timed(count, () => v.stream(count, maxMs), maxMs),
+  };
+}
+
+/** The issue's scenarios; `quick` shrinks every count so the whole suite takes seconds. */
+export function scenarios(quick: boolean): Scenario[] {
+  if (quick) {
+    return [
+      unary("unary 64 B x1", 64, 1, 100, { count: 500, maxMs: 500 }),
+      unary("unary 64 B x64", 64, 64, 500, { count: 2_000, maxMs: 500 }),
+      unary("unary 1 MiB x4", MiB, 4, 4, { count: 16, maxMs: 1_000 }),
+      streaming("server-stream 64 B", 5_000, 2_000),
+    ];
+  }
+  return [
+    unary("unary 64 B x1", 64, 1, 2_000, { count: 20_000, maxMs: 2_000 }),
+    unary("unary 64 B x64", 64, 64, 10_000, { count: 100_000, maxMs: 2_000 }),
+    unary("unary 1 MiB x4", MiB, 4, 40, { count: 400, maxMs: 3_000 }),
+    streaming("server-stream 64 B", 100_000, 15_000),
+  ];
+}

@@ -1,0 +1,128 @@
+import { credentials, Server, ServerCredentials } from "@grpc/grpc-js";
+import { GreeterServiceClient, GreeterServiceService } from "@operator-plugin-framework/proto/example";
+import { TestServiceClient, TestServiceService } from "@operator-plugin-framework/proto/testing";
+import { startTestPlugin, startTestServer } from "@operator-plugin-framework/testkit";
+import { BurstPipe, EchoPipe, FloorClient, floorService, floorServiceDefinition } from "./floor.js";
+import { greeterService, testService } from "./services.js";
+
+/** One way of reaching the benchmark services. */
+export interface Variant {
+  readonly name: "direct" | "tunnel" | "floor";
+  /** A function making one unary round trip with these payload sizes. */
+  unary(requestBytes: number, responseBytes: number): () => Promise<void>;
+  /** Receives `count` server-streamed messages of about 64 bytes. */
+  stream(count: number, maxMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const zeros = Buffer.alloc(4 * 1024 * 1024);
+const BIG = { "grpc.max_receive_message_length": 16 * 1024 * 1024, "grpc.max_send_message_length": -1 };
+
+type Greeter = InstanceType<typeof GreeterServiceClient>;
+type Tester = InstanceType<typeof TestServiceClient>;
+
+function protoVariant(
+  name: "direct" | "tunnel",
+  tester: Tester,
+  greeter: Greeter,
+  close: () => Promise<void>,
+): Variant {
+  return {
+    name,
+    unary(requestBytes, responseBytes) {
+      const request = {
+        responseSize: responseBytes,
+        payload: { body: zeros.subarray(0, requestBytes) },
+        responseStatus: undefined,
+        sleepMs: 0,
+      };
+      return () =>
+        new Promise<void>((resolve, reject) => {
+          tester.unaryCall(request, (err) => (err ? reject(err) : resolve()));
+        });
+    },
+    stream(count, maxMs) {
+      return new Promise<void>((resolve, reject) => {
+        let received = 0;
+        const call = greeter.countGreetings({ name: "", count }, { deadline: Date.now() + maxMs });
+        call.on("data", () => received++);
+        call.on("error", reject);
+        call.on("end", () =>
+          received === count
+            ? resolve()
+            : reject(new Error(`stream ended after ${received} of ${count} messages`)),
+        );
+      });
+    },
+    close,
+  };
+}
+
+/** grpc-js client → grpc-js server over loopback TCP. Also hosts the floor's raw service. */
+export async function startDirect(): Promise<{ direct: Variant; floor: Variant }> {
+  const server = new Server(BIG);
+  server.addService(TestServiceService, testService);
+  server.addService(GreeterServiceService, greeterService);
+  server.addService(floorServiceDefinition, floorService);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
+  const address = `127.0.0.1:${port}`;
+  const insecure = credentials.createInsecure();
+  const tester = new TestServiceClient(address, insecure, BIG);
+  const greeter = new GreeterServiceClient(address, insecure, BIG);
+  const floorClient = new FloorClient(address, insecure, BIG);
+  const echo = new EchoPipe(floorClient.echo());
+  const burst = new BurstPipe(floorClient.burst());
+  let closed: Promise<void> | undefined;
+  const closeAll = () => {
+    closed ??= (async () => {
+      echo.close();
+      burst.close();
+      for (const c of [tester, greeter, floorClient]) c.close();
+      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    })();
+    return closed;
+  };
+  const direct = protoVariant("direct", tester, greeter, closeAll);
+  const floor: Variant = {
+    name: "floor",
+    unary(requestBytes) {
+      // One message each way; the echo is as large as the request.
+      const message = Buffer.alloc(requestBytes);
+      return () => echo.ping(message);
+    },
+    stream: (count) => burst.receive(count, 64),
+    close: closeAll,
+  };
+  return { direct, floor };
+}
+
+/** Operator (a plugin server) and one plugin in this process; calls go through the plugin's stream. */
+export async function startTunnel(): Promise<Variant> {
+  const operator = await startTestServer({
+    maxReceiveMessageSize: 16 * 1024 * 1024,
+    maxSendMessageSize: 16 * 1024 * 1024,
+  });
+  const plugin = await startTestPlugin({
+    name: "bench",
+    target: operator.target,
+    maxReceiveMessageSize: 16 * 1024 * 1024,
+    maxSendMessageSize: 16 * 1024 * 1024,
+    services: [
+      [TestServiceService, testService],
+      [GreeterServiceService, greeterService],
+    ],
+  });
+  const handle = operator.registry.get("bench");
+  const tester = handle.client(TestServiceClient, BIG);
+  const greeter = handle.client(GreeterServiceClient, BIG);
+  return protoVariant("tunnel", tester, greeter, async () => {
+    tester.close();
+    greeter.close();
+    await plugin.close();
+    await operator.close();
+  });
+}
