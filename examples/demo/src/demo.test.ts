@@ -1,0 +1,43 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+const main = fileURLToPath(new URL("./main.ts", import.meta.url));
+
+describe("the demo", () => {
+  it("runs the operator and two plugins, prints registrations and typed call results, and exits 0", async () => {
+    const child = spawn(process.execPath, ["--conditions=opf-source", "--import", "tsx", main], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      output += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      output += chunk;
+    });
+    // The demo has its own 30 s guard; this bound only keeps a broken demo from hanging the suite.
+    const killer = setTimeout(() => child.kill("SIGKILL"), 40_000);
+    const [code] = (await once(child, "exit")) as [number | null];
+    clearTimeout(killer);
+
+    expect(output).toContain("✔ demo finished");
+    expect(code, output).toBe(0);
+    expect(output).toMatch(/operator saw: registered plugin "aws" v1\.0\.0/);
+    expect(output).toMatch(/operator saw: registered plugin "gcp" v1\.0\.0/);
+    expect(output).toMatch(
+      /registry\.get\("aws"\)\.call\(SayHello.*→ "hello Ada" \(served by aws\/pid-\d+\)/,
+    );
+    expect(output).toMatch(
+      /registry\.get\("gcp"\)\.call\(SayHello.*→ "hello Grace" \(served by gcp\/pid-\d+\)/,
+    );
+    expect(output).toContain('["hello Linus #1","hello Linus #2","hello Linus #3"]');
+    expect(output).toContain('NOT_FOUND: plugin "azure" is not registered; registered: aws, gcp');
+    expect(output).toContain('operator saw: unregistered "aws"');
+    expect(output).toContain('operator saw: unregistered "gcp"');
+    expect(output).toContain("operator stopped and exited 0");
+  }, 45_000);
+});

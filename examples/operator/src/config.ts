@@ -1,0 +1,42 @@
+import { parseArgs } from "node:util";
+
+/** How the example operator is configured: flags first, then environment variables. */
+export interface OperatorConfig {
+  /** Listen addresses: "127.0.0.1:PORT" (behind kube-rbac-proxy) or "unix:///abs/path". */
+  listen: string[];
+  /** Call every registered plugin this often; 0 disables the loop. */
+  callIntervalMs: number;
+  /** Deadline of each call the operator makes. */
+  callTimeoutMs: number;
+  /** Read `call …` commands from stdin (one JSON object per line). */
+  commands: boolean;
+  /** Stop when stdin closes, so a supervising parent that dies takes us with it. */
+  exitWithParent: boolean;
+}
+
+export function readConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConfig {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      listen: { type: "string", multiple: true },
+      "call-interval-ms": { type: "string" },
+      "call-timeout-ms": { type: "string" },
+      commands: { type: "boolean" },
+      "exit-with-parent": { type: "boolean" },
+    },
+  });
+  const listen = values.listen ?? (env.OPERATOR_LISTEN ?? "127.0.0.1:9443").split(",");
+  return {
+    listen: listen.map((address) => address.trim()).filter(Boolean),
+    callIntervalMs: toMs(values["call-interval-ms"] ?? env.OPERATOR_CALL_INTERVAL_MS ?? "5000"),
+    callTimeoutMs: toMs(values["call-timeout-ms"] ?? env.OPERATOR_CALL_TIMEOUT_MS ?? "2000"),
+    commands: values.commands ?? env.OPERATOR_COMMANDS === "1",
+    exitWithParent: values["exit-with-parent"] ?? env.OPF_EXIT_WITH_PARENT === "1",
+  };
+}
+
+function toMs(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`expected milliseconds, got "${text}"`);
+  return value;
+}

@@ -1,0 +1,48 @@
+import { parseArgs } from "node:util";
+
+/** How the example plugin is configured: flags first, then environment variables. */
+export interface PluginConfig {
+  name: string;
+  version: string;
+  target: string;
+  tokenFile: string | undefined;
+  /** CA bundle for an `https://` target (for example the proxy's). */
+  caFile: string | undefined;
+  /** TLS server name to verify when it differs from the target's host. */
+  serverName: string | undefined;
+  /** Stop when stdin closes, so a supervising parent that dies takes us with it. */
+  exitWithParent: boolean;
+}
+
+export function readConfig(argv: string[], env: NodeJS.ProcessEnv): PluginConfig {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      name: { type: "string" },
+      version: { type: "string" },
+      target: { type: "string" },
+      "token-file": { type: "string" },
+      "ca-file": { type: "string" },
+      "server-name": { type: "string" },
+      "exit-with-parent": { type: "boolean" },
+    },
+  });
+  const name = values.name ?? env.PLUGIN_NAME;
+  const target = values.target ?? env.OPERATOR_TARGET;
+  if (!name || !target) {
+    throw new Error(
+      "usage: plugin --name NAME --target http://127.0.0.1:PORT|https://HOST:PORT|unix:///PATH " +
+        "[--version V] [--token-file FILE] [--ca-file FILE] [--server-name NAME] " +
+        "(or PLUGIN_NAME, OPERATOR_TARGET, PLUGIN_VERSION, PLUGIN_TOKEN_FILE, PLUGIN_CA_FILE, PLUGIN_SERVER_NAME)",
+    );
+  }
+  return {
+    name,
+    target,
+    version: values.version ?? env.PLUGIN_VERSION ?? "0.1.0",
+    tokenFile: values["token-file"] ?? env.PLUGIN_TOKEN_FILE,
+    caFile: values["ca-file"] ?? env.PLUGIN_CA_FILE,
+    serverName: values["server-name"] ?? env.PLUGIN_SERVER_NAME,
+    exitWithParent: values["exit-with-parent"] ?? env.OPF_EXIT_WITH_PARENT === "1",
+  };
+}
