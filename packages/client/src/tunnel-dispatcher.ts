@@ -49,8 +49,14 @@ export class TunnelDispatcher {
       const kind = frame.kind;
       if (!kind) throw violation(`frame for stream ${frame.streamId} has no kind`);
       if (kind.$case === "newStream") {
-        if (frame.streamId <= this.highestStreamId)
-          throw violation(`new_stream reuses stream id ${frame.streamId}`);
+        if (frame.streamId <= this.highestStreamId) {
+          // A broken operator: end the call it collides with (or answer the stale id), keep the session.
+          const details = `protocol violation: new_stream reuses stream id ${frame.streamId}`;
+          const existing = this.calls.get(frame.streamId);
+          if (existing) existing.fail(status.INVALID_ARGUMENT, details);
+          else this.reject(frame.streamId, status.INVALID_ARGUMENT, details);
+          continue;
+        }
         this.highestStreamId = frame.streamId;
         this.open(frame.streamId, kind.value);
         continue;
@@ -76,15 +82,19 @@ export class TunnelDispatcher {
     for (const call of [...this.calls.values()]) call.cancel();
   }
 
+  /** Ends a stream that has no call here with a status. */
+  private reject(streamId: number, code: status, details: string): void {
+    new OutboundStream(streamId, this.scheduler, 0, 1).pushFrame({
+      $case: "status",
+      value: { code, message: details, details: Buffer.alloc(0), trailers: [] },
+    });
+  }
+
   private open(
     streamId: number,
     request: NonNullable<Extract<Frame["kind"], { $case: "newStream" }>>["value"],
   ): void {
-    const reject = (code: status, details: string) =>
-      new OutboundStream(streamId, this.scheduler, 0, 1).pushFrame({
-        $case: "status",
-        value: { code, message: details, details: Buffer.alloc(0), trailers: [] },
-      });
+    const reject = (code: status, details: string) => this.reject(streamId, code, details);
     if (this.closed) return;
     const handler = this.handlers.get(request.method);
     if (!handler)

@@ -169,9 +169,16 @@ export class TunnelServerCall implements ServerInterceptingCallInterface {
     } catch (err) {
       const error =
         err instanceof PluginFrameworkError ? err : new PluginFrameworkError(status.INTERNAL, String(err));
-      this.sendStatus({ code: error.code, details: error.details });
-      this.listener?.onCancel();
+      this.fail(error.code, error.details);
     }
+  }
+
+  /** Ends the call with a framework status; the handler sees `cancelled`. */
+  fail(code: status, details: string): void {
+    if (this.ended) return;
+    this.out.clear();
+    this.sendStatus({ code, details });
+    this.listener?.onCancel();
   }
 
   /** The caller cancelled, or the session ended: the handler sees `cancelled`. */

@@ -1,4 +1,10 @@
-import { Metadata, type ServerDuplexStream, type ServerWritableStream, type status } from "@grpc/grpc-js";
+import {
+  Metadata,
+  type ServerDuplexStream,
+  type ServerWritableStream,
+  type status,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
 import type {
   EchoStatus,
   SimpleRequest,
@@ -15,8 +21,8 @@ const ECHO_TRAILING = "x-grpc-test-echo-trailing-bin";
  * requested size, echoed metadata, requested statuses. The same object is
  * served directly by grpc-js and through the tunnel.
  */
-export function createInteropService(): Partial<TestServiceServer> {
-  return {
+export function createInteropService(): UntypedServiceImplementation {
+  const service: Partial<TestServiceServer> = {
     emptyCall(_call, callback) {
       callback(null, {});
     },
@@ -73,6 +79,7 @@ export function createInteropService(): Partial<TestServiceServer> {
       call.on("error", () => {});
     },
   };
+  return service as UntypedServiceImplementation;
 }
 
 async function writeResponses(

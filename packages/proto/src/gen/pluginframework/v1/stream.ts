@@ -24,7 +24,7 @@ export const protobufFileName = "pluginframework/v1/stream.proto";
 
 /** PluginStreamMessage is one message on the plugin stream. */
 export interface PluginStreamMessage {
-  payload:
+  payload?:
     | //
     /** plugin -> operator, first message of a session. */
     { $case: "register"; value: PluginRegister }
@@ -67,7 +67,7 @@ export interface PluginRegister {
   /** The services and methods the plugin serves. */
   services: ServiceDescriptor[];
   /** What the plugin accepts on its receiving side. */
-  settings: Settings | undefined;
+  settings?: Settings | undefined;
 }
 
 /** PluginRPCCall is one unary call in the seed protocol. */
@@ -141,7 +141,7 @@ export interface RegisterAck {
   /** The protocol revision the operator speaks on this session. */
   protocolRevision: number;
   /** What the operator accepts on its receiving side. */
-  settings:
+  settings?:
     | Settings
     | undefined;
   /** A unique id of this session, for logs. */
@@ -162,7 +162,7 @@ export interface FrameBatch {
  */
 export interface Frame {
   streamId: number;
-  kind:
+  kind?:
     | //
     /** caller -> handler: opens the call. */
     { $case: "newStream"; value: NewStream }

@@ -43,8 +43,8 @@ export interface EchoStatus {
 
 export interface SimpleRequest {
   responseSize: number;
-  payload: Payload | undefined;
-  responseStatus:
+  payload?: Payload | undefined;
+  responseStatus?:
     | EchoStatus
     | undefined;
   /** Added for timeout cases: the handler sleeps this long first. */
@@ -52,7 +52,7 @@ export interface SimpleRequest {
 }
 
 export interface SimpleResponse {
-  payload: Payload | undefined;
+  payload?: Payload | undefined;
 }
 
 export interface ResponseParameters {
@@ -62,16 +62,16 @@ export interface ResponseParameters {
 
 export interface StreamingOutputCallRequest {
   responseParameters: ResponseParameters[];
-  payload: Payload | undefined;
-  responseStatus: EchoStatus | undefined;
+  payload?: Payload | undefined;
+  responseStatus?: EchoStatus | undefined;
 }
 
 export interface StreamingOutputCallResponse {
-  payload: Payload | undefined;
+  payload?: Payload | undefined;
 }
 
 export interface StreamingInputCallRequest {
-  payload: Payload | undefined;
+  payload?: Payload | undefined;
 }
 
 export interface StreamingInputCallResponse {
