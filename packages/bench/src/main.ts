@@ -3,13 +3,14 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createTestCertificates } from "@operator-plugin-framework/testkit/tls";
 import type { RunResult } from "./loop.js";
 import { profiled } from "./profile.js";
 import { type ScenarioResult, scaleTable, table, targets, targetTable } from "./report.js";
 import { runScale, type ScaleResult } from "./scale.js";
 import { type Scenario, scenarios } from "./scenarios.js";
 import { median, quantile, spreadPct } from "./stats.js";
-import { startDirect, startTunnel, type Variant } from "./variants.js";
+import { startDirect, startTunnel, type Variant, type VariantName } from "./variants.js";
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has("--quick");
@@ -24,24 +25,24 @@ const slug = (s: string) => s.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err)).split("\n")[0]!;
 
 interface Runs {
-  variant: Variant["name"];
+  variant: VariantName;
   runs: RunResult[];
   error?: string;
 }
 
 async function measure(scenario: Scenario, direct: Variant, floor: Variant): Promise<Runs[]> {
-  let tunnel: Variant | undefined;
-  const all: Runs[] = [
-    { variant: "direct", runs: [] },
-    { variant: "tunnel", runs: [] },
-    { variant: "floor", runs: [] },
-  ];
-  const variants: (Variant | undefined)[] = [direct, undefined, floor];
-  try {
-    tunnel = await startTunnel();
-    variants[1] = tunnel;
-  } catch (err) {
-    all[1]!.error = `setup: ${message(err)}`;
+  const names: VariantName[] = ["direct", "tunnel", "proxy", "floor"];
+  const all: Runs[] = names.map((variant) => ({ variant, runs: [] }));
+  const variants: (Variant | undefined)[] = [direct, undefined, undefined, floor];
+  const started: Variant[] = [];
+  for (const [i, certs] of [[1, undefined] as const, [2, await certificates] as const]) {
+    try {
+      const v = await startTunnel(certs);
+      variants[i] = v;
+      started.push(v);
+    } catch (err) {
+      all[i]!.error = `setup: ${message(err)}`;
+    }
   }
   for (const [i, v] of variants.entries()) {
     if (!v) continue;
@@ -51,8 +52,8 @@ async function measure(scenario: Scenario, direct: Variant, floor: Variant): Pro
   }
   for (let round = 0; round < rounds; round++) {
     // Interleave, rotating the order, so drift (thermal, GC, other load) hits every variant alike.
-    for (let k = 0; k < 3; k++) {
-      const i = (round + k) % 3;
+    for (let k = 0; k < variants.length; k++) {
+      const i = (round + k) % variants.length;
       const v = variants[i];
       if (!v || all[i]!.error) continue;
       try {
@@ -73,7 +74,7 @@ async function measure(scenario: Scenario, direct: Variant, floor: Variant): Pro
       log(`  profile ${name}.cpuprofile, top self time:\n    ${top.join("\n    ")}`);
     }
   }
-  await tunnel?.close().catch(() => {});
+  for (const v of started) await v.close().catch(() => {});
   return all;
 }
 
@@ -94,18 +95,22 @@ function summarize(scenario: Scenario, all: Runs[]): ScenarioResult[] {
       p99us: hasLatency ? median(x.runs.map((r) => quantile(r.latenciesUs, 0.99))) : null,
       ratioVsDirect: null as number | null,
       ratioVsFloor: null as number | null,
+      ratioVsTunnel: undefined as number | null | undefined,
       ...(x.error ? { error: x.error } : {}),
     };
   });
-  const [d, , f] = summary;
+  const [d, t, , f] = summary;
   for (const s of summary) {
     if (s.opsPerSec === null) continue;
     s.ratioVsDirect = d?.opsPerSec ? s.opsPerSec / d.opsPerSec : null;
     s.ratioVsFloor = f?.opsPerSec ? s.opsPerSec / f.opsPerSec : null;
+    if (s.variant === "proxy") s.ratioVsTunnel = t?.opsPerSec ? s.opsPerSec / t.opsPerSec : null;
   }
   return summary;
 }
 
+// RSA key generation is slow: once per run, overlapping the first scenarios.
+const certificates = createTestCertificates();
 const started = performance.now();
 log(
   `bench: ${quick ? "quick" : "full"} mode, ${rounds} alternating rounds per scenario${profile ? ", profiling" : ""}`,

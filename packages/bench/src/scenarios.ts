@@ -35,10 +35,10 @@ function streaming(name: string, count: number, maxMs: number): Scenario {
 export function scenarios(quick: boolean): Scenario[] {
   if (quick) {
     return [
-      unary("unary 64 B x1", 64, 1, 100, { count: 500, maxMs: 500 }),
-      unary("unary 64 B x64", 64, 64, 500, { count: 2_000, maxMs: 500 }),
-      unary("unary 1 MiB x4", MiB, 4, 4, { count: 16, maxMs: 1_000 }),
-      streaming("server-stream 64 B", 5_000, 2_000),
+      unary("unary 64 B x1", 64, 1, 50, { count: 200, maxMs: 250 }),
+      unary("unary 64 B x64", 64, 64, 256, { count: 1_000, maxMs: 250 }),
+      unary("unary 1 MiB x4", MiB, 4, 4, { count: 8, maxMs: 500 }),
+      streaming("server-stream 64 B", 2_000, 2_000),
     ];
   }
   return [

@@ -2,12 +2,17 @@ import { credentials, Server, ServerCredentials } from "@grpc/grpc-js";
 import { GreeterServiceClient, GreeterServiceService } from "@operator-plugin-framework/proto/example";
 import { TestServiceClient, TestServiceService } from "@operator-plugin-framework/proto/testing";
 import { startTestPlugin, startTestServer } from "@operator-plugin-framework/testkit";
+import { startFakeKubeRbacProxy } from "@operator-plugin-framework/testkit/proxy";
+import type { TestCertificates } from "@operator-plugin-framework/testkit/tls";
 import { BurstPipe, EchoPipe, FloorClient, floorService, floorServiceDefinition } from "./floor.js";
 import { greeterService, testService } from "./services.js";
 
+/** direct, floor: baselines; tunnel: plugin to operator; proxy: the same through the fake kube-rbac-proxy. */
+export type VariantName = "direct" | "tunnel" | "proxy" | "floor";
+
 /** One way of reaching the benchmark services. */
 export interface Variant {
-  readonly name: "direct" | "tunnel" | "floor";
+  readonly name: VariantName;
   /** A function making one unary round trip with these payload sizes. */
   unary(requestBytes: number, responseBytes: number): () => Promise<void>;
   /** Receives `count` server-streamed messages of about 64 bytes. */
@@ -22,7 +27,7 @@ type Greeter = InstanceType<typeof GreeterServiceClient>;
 type Tester = InstanceType<typeof TestServiceClient>;
 
 function protoVariant(
-  name: "direct" | "tunnel",
+  name: VariantName,
   tester: Tester,
   greeter: Greeter,
   close: () => Promise<void>,
@@ -100,29 +105,52 @@ export async function startDirect(): Promise<{ direct: Variant; floor: Variant }
   return { direct, floor };
 }
 
-/** Operator (a plugin server) and one plugin in this process; calls go through the plugin's stream. */
-export async function startTunnel(): Promise<Variant> {
-  const operator = await startTestServer({
-    maxReceiveMessageSize: 16 * 1024 * 1024,
-    maxSendMessageSize: 16 * 1024 * 1024,
-  });
-  const plugin = await startTestPlugin({
-    name: "bench",
-    target: operator.target,
-    maxReceiveMessageSize: 16 * 1024 * 1024,
-    maxSendMessageSize: 16 * 1024 * 1024,
-    services: [
-      [TestServiceService, testService],
-      [GreeterServiceService, greeterService],
-    ],
-  });
+/**
+ * Operator (a plugin server) and one plugin in this process; calls go through
+ * the plugin's stream. With `certs`, the plugin reaches the operator through
+ * the testkit's fake kube-rbac-proxy (TLS + bearer token in, h2c out), as in
+ * a cluster.
+ */
+export async function startTunnel(certs?: TestCertificates): Promise<Variant> {
+  const limit = 16 * 1024 * 1024;
+  const operator = await startTestServer({ maxReceiveMessageSize: limit, maxSendMessageSize: limit });
+  const cleanups: (() => Promise<void>)[] = [() => operator.close()];
+  try {
+    let target = operator.target;
+    let tls: { ca: string } | undefined;
+    if (certs) {
+      const proxy = await startFakeKubeRbacProxy({
+        upstream: operator.target,
+        tls: certs.server,
+        authenticate: async () => ({ user: "system:serviceaccount:bench:plugin", groups: [] }),
+        authorize: async () => true,
+      });
+      cleanups.unshift(() => proxy.close());
+      target = proxy.url;
+      tls = { ca: certs.ca.cert };
+    }
+    const plugin = await startTestPlugin({
+      name: "bench",
+      target,
+      ...(tls ? { tls, token: "bench-token" } : {}),
+      maxReceiveMessageSize: limit,
+      maxSendMessageSize: limit,
+      services: [
+        [TestServiceService, testService],
+        [GreeterServiceService, greeterService],
+      ],
+    });
+    cleanups.unshift(() => plugin.close());
+  } catch (err) {
+    for (const cleanup of cleanups) await cleanup().catch(() => {});
+    throw err;
+  }
   const handle = operator.registry.get("bench");
   const tester = handle.client(TestServiceClient, BIG);
   const greeter = handle.client(GreeterServiceClient, BIG);
-  return protoVariant("tunnel", tester, greeter, async () => {
+  return protoVariant(certs ? "proxy" : "tunnel", tester, greeter, async () => {
     tester.close();
     greeter.close();
-    await plugin.close();
-    await operator.close();
+    for (const cleanup of cleanups) await cleanup().catch(() => {});
   });
 }
