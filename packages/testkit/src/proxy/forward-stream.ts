@@ -59,12 +59,10 @@ export function forwardStream(
   });
   inbound.on("wantTrailers", () => inbound.sendTrailers(copyHeaders(trailers ?? {}, false)));
 
-  // Node pushes end-of-body on a reset stream too, so a reset must not be
-  // mistaken for a complete answer: that would turn an aborted call into
-  // a clean end without trailers.
+  // Node ends the readable side only on END_STREAM; a reset goes straight to
+  // "close" (below), so an aborted answer is never passed on as a clean end.
   upstream.on("end", () => {
-    const reset = upstream.rstCode !== undefined && upstream.rstCode !== constants.NGHTTP2_NO_ERROR;
-    if (!responded || completed || (reset && trailers === undefined)) return;
+    if (!responded || completed) return;
     completed = true;
     if (!inbound.writableEnded) inbound.end();
   });
