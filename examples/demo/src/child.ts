@@ -19,6 +19,8 @@ export interface Child {
 }
 
 const children = new Set<ChildProcess>();
+// DEMO_VERBOSE=1 shows every log line of every child, for when something goes wrong.
+const verbose = process.env.DEMO_VERBOSE === "1";
 
 /**
  * Starts `script` (a TypeScript entry point) in its own Node process, with the
@@ -46,6 +48,7 @@ export function startChild(label: string, script: string, args: string[], cwd: s
     const line = parse(text);
     if (!line) return void process.stdout.write(`  [${label}] ${text}\n`);
     seen.push(line);
+    if (verbose) process.stdout.write(`  [${label}] ${text}\n`);
     for (const waiter of waiters) if (waiter.match(line)) waiter.resolve(line);
   });
   // Errors the child prints are worth seeing as they happen.

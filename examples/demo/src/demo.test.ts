@@ -26,8 +26,9 @@ describe("the demo", () => {
 
     expect(output).toContain("✔ demo finished");
     expect(code, output).toBe(0);
-    expect(output).toMatch(/operator saw: registered plugin "aws" v1\.0\.0/);
-    expect(output).toMatch(/operator saw: registered plugin "gcp" v1\.0\.0/);
+    // The identity comes from the proxy's headers, after a token review.
+    expect(output).toContain('registered plugin "aws" v1.0.0 as system:serviceaccount:plugins:aws');
+    expect(output).toContain('registered plugin "gcp" v1.0.0 as system:serviceaccount:plugins:gcp');
     expect(output).toMatch(
       /registry\.get\("aws"\)\.call\(SayHello.*→ "hello Ada" \(served by aws\/pid-\d+\)/,
     );

@@ -4,6 +4,7 @@
 // failure, and never leaves a child process behind.
 import { fileURLToPath } from "node:url";
 import { type Child, killAll, type LogLine, startChild } from "./child.js";
+import { type DemoProxy, startDemoProxy } from "./proxy-setup.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const operatorMain = fileURLToPath(new URL("../../operator/src/main.ts", import.meta.url));
@@ -12,6 +13,7 @@ const GUARD_MS = 30_000;
 const PLUGINS = ["aws", "gcp"] as const;
 // Declared before the top-level await below runs the demo, which uses it.
 const commandIds = { last: 0 };
+let proxy: DemoProxy | undefined;
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
 
@@ -40,6 +42,7 @@ try {
 } finally {
   clearTimeout(guard);
   killAll();
+  await proxy?.close();
 }
 
 async function runDemo(): Promise<void> {
@@ -47,32 +50,31 @@ async function runDemo(): Promise<void> {
   const operator = startChild(
     "operator",
     operatorMain,
-    ["--listen", "127.0.0.1:0", "--commands", "--call-interval-ms", "0"],
+    ["--listen", "127.0.0.1:0", "--commands", "--call-interval-ms", "0", "--trust-proxy-headers"],
     root,
   );
   const listening = await operator.waitFor("the operator to listen", (l) => l.msg === "operator listening");
   const address = (listening.addresses as string[])[0]!;
-  say(`  operator (pid ${operator.process.pid}) listening on ${address}`);
+  say(
+    `  operator (pid ${operator.process.pid}) listening on ${address}, trusting the proxy's identity headers`,
+  );
 
-  say("\n▶ starting plugins aws and gcp, each in its own process, dialing the operator");
+  proxy = await startDemoProxy(address, [...PLUGINS]);
+  say(`  kube-rbac-proxy (testkit fake) on ${proxy.url}: TLS, bearer token review, SAR, → h2c ${address}`);
+
+  say(
+    "\n▶ starting plugins aws and gcp, each in its own process, dialing the proxy with its ServiceAccount token",
+  );
   const plugins = new Map<string, Child>();
-  for (const name of PLUGINS) {
-    const plugin = startChild(
-      name,
-      pluginMain,
-      ["--name", name, "--version", "1.0.0", "--target", `http://${address}`],
-      root,
-    );
-    plugins.set(name, plugin);
-  }
+  for (const name of PLUGINS) plugins.set(name, startPlugin(proxy, name, name));
   for (const name of PLUGINS) {
     const seen = await operator.waitFor(
       `the operator to see "${name}" register`,
       (l) => l.msg === "registry: registered" && l.plugin === name,
     );
     say(
-      `  operator saw: registered plugin "${seen.plugin}" v${seen.version} ` +
-        `(pid ${plugins.get(name)!.process.pid}, peer ${seen.peer}, services ${(seen.services as string[]).join(", ")})`,
+      `  operator saw: registered plugin "${seen.plugin}" v${seen.version} as ${seen.user} ` +
+        `(pid ${plugins.get(name)!.process.pid}, services ${(seen.services as string[]).join(", ")})`,
     );
   }
 
@@ -121,6 +123,22 @@ async function runDemo(): Promise<void> {
   operator.process.kill("SIGTERM");
   await expectCleanExit(operator);
   say("  operator stopped and exited 0");
+  await proxy.close();
+  proxy = undefined;
+}
+
+/** A plugin process named `name` that presents the token of ServiceAccount `plugins/<account>`. */
+function startPlugin(proxy: DemoProxy, name: string, account: string): Child {
+  const label = name === account ? name : `${name}(as ${account})`;
+  return startChild(
+    label,
+    pluginMain,
+    [
+      ...["--name", name, "--version", "1.0.0", "--target", proxy.url],
+      ...["--ca-file", proxy.caFile, "--server-name", "localhost", "--token-file", proxy.tokenFile(account)],
+    ],
+    root,
+  );
 }
 
 function nextId(): string {

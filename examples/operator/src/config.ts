@@ -10,6 +10,11 @@ export interface OperatorConfig {
   callTimeoutMs: number;
   /** Read `call …` commands from stdin (one JSON object per line). */
   commands: boolean;
+  /**
+   * Trust kube-rbac-proxy's identity headers and let a ServiceAccount register
+   * only its own name. Only for a loopback listener behind the proxy.
+   */
+  trustProxyHeaders: boolean;
   /** Stop when stdin closes, so a supervising parent that dies takes us with it. */
   exitWithParent: boolean;
 }
@@ -22,6 +27,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
       "call-interval-ms": { type: "string" },
       "call-timeout-ms": { type: "string" },
       commands: { type: "boolean" },
+      "trust-proxy-headers": { type: "boolean" },
       "exit-with-parent": { type: "boolean" },
     },
   });
@@ -31,6 +37,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
     callIntervalMs: toMs(values["call-interval-ms"] ?? env.OPERATOR_CALL_INTERVAL_MS ?? "5000"),
     callTimeoutMs: toMs(values["call-timeout-ms"] ?? env.OPERATOR_CALL_TIMEOUT_MS ?? "2000"),
     commands: values.commands ?? env.OPERATOR_COMMANDS === "1",
+    trustProxyHeaders: values["trust-proxy-headers"] ?? env.OPERATOR_TRUST_PROXY_HEADERS === "1",
     exitWithParent: values["exit-with-parent"] ?? env.OPF_EXIT_WITH_PARENT === "1",
   };
 }

@@ -6,12 +6,19 @@ import { serveCommands } from "./commands.js";
 import { readConfig } from "./config.js";
 import { describeError, greetAll } from "./greeter-calls.js";
 import { createJsonLogger } from "./json-logger.js";
+import { nameMatchesServiceAccount, proxyHeaderIdentity } from "./proxy-identity.js";
 
 const config = readConfig(process.argv.slice(2), process.env);
 const logger = createJsonLogger({ component: "operator", pid: process.pid });
 const stop = new AbortController();
 
-const server = createPluginServer({ listen: config.listen, logger });
+const server = createPluginServer({
+  listen: config.listen,
+  logger,
+  ...(config.trustProxyHeaders
+    ? { authenticator: proxyHeaderIdentity(), authorizeName: nameMatchesServiceAccount }
+    : {}),
+});
 const { registry } = server;
 
 registry.on("registered", ({ session, remaining }) => {
