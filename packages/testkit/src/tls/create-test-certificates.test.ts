@@ -122,3 +122,14 @@ describe("createTestCertificates", () => {
     await expect(createTestCertificates({ hosts: [] })).rejects.toThrow(/hosts/);
   });
 });
+
+describe("ipBytes", () => {
+  it("encodes IPv4, compressed IPv6 and IPv4-mapped IPv6 addresses", async () => {
+    const { ipBytes } = await import("./ip-bytes.js");
+    expect([...ipBytes("10.0.0.7")]).toEqual([10, 0, 0, 7]);
+    expect(ipBytes("::1").toString("hex")).toBe("00000000000000000000000000000001");
+    expect(ipBytes("fe80::1:2").toString("hex")).toBe("fe800000000000000000000000010002");
+    expect(ipBytes("::ffff:10.0.0.1").toString("hex")).toBe("00000000000000000000ffff0a000001");
+    expect(ipBytes("2001:db8:0:0:0:0:0:1").toString("hex")).toBe("20010db8000000000000000000000001");
+  });
+});

@@ -1,13 +1,28 @@
-import { generateKeyPair, randomBytes } from "node:crypto";
+import { createHash, generateKeyPair, type KeyObject, randomBytes, sign } from "node:crypto";
 import { isIP } from "node:net";
 import { promisify } from "node:util";
-import forge from "node-forge";
+import {
+  bitString,
+  booleanTrue,
+  explicit,
+  implicit,
+  namedBits,
+  objectIdentifier,
+  octetString,
+  sequence,
+  set,
+  smallInteger,
+  time,
+  unsignedInteger,
+  utf8String,
+} from "./der.js";
+import { ipBytes } from "./ip-bytes.js";
 
 /** A certificate and its private key, both PEM. */
 export interface PemKeyPair {
   /** The certificate, PEM (`-----BEGIN CERTIFICATE-----`). */
   cert: string;
-  /** The private key, PEM (`-----BEGIN RSA PRIVATE KEY-----`). */
+  /** The private key, PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`). */
   key: string;
 }
 
@@ -38,52 +53,95 @@ export interface CreateTestCertificatesOptions {
 const generateKeyPairAsync = promisify(generateKeyPair);
 const day = 24 * 60 * 60 * 1000;
 
-interface KeyPair {
-  privateKey: forge.pki.rsa.PrivateKey;
-  publicKey: forge.pki.rsa.PublicKey;
-  pem: string;
+const oid = {
+  commonName: "2.5.4.3",
+  ecdsaWithSha256: "1.2.840.10045.4.3.2",
+  basicConstraints: "2.5.29.19",
+  keyUsage: "2.5.29.15",
+  extKeyUsage: "2.5.29.37",
+  subjectAltName: "2.5.29.17",
+  subjectKeyIdentifier: "2.5.29.14",
+  authorityKeyIdentifier: "2.5.29.35",
+  serverAuth: "1.3.6.1.5.5.7.3.1",
+  clientAuth: "1.3.6.1.5.5.7.3.2",
+};
+// KeyUsage bit positions from RFC 5280 4.2.1.3.
+const keyUsage = { digitalSignature: 0, keyCertSign: 5, cRLSign: 6 };
+
+interface Keys {
+  privateKey: KeyObject;
+  spki: Buffer;
+  keyId: Buffer;
 }
 
-// Key generation goes through node's native crypto: forge's pure-JS RSA key
-// generation takes seconds, signing a certificate takes milliseconds.
-async function generateKeys(): Promise<KeyPair> {
-  const { privateKey: pem } = await generateKeyPairAsync("rsa", {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: "spki", format: "pem" },
-    privateKeyEncoding: { type: "pkcs1", format: "pem" },
-  });
-  const privateKey = forge.pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey;
-  const publicKey = forge.pki.setRsaPublicKey(privateKey.n, privateKey.e);
-  return { privateKey, publicKey, pem };
+// ECDSA P-256 through node's native crypto: a key and a signature take about
+// a millisecond, so every test can afford a fresh PKI (RSA keys take seconds).
+async function generateKeys(): Promise<Keys> {
+  const { publicKey, privateKey } = await generateKeyPairAsync("ec", { namedCurve: "P-256" });
+  const spki = publicKey.export({ type: "spki", format: "der" });
+  return { privateKey, spki, keyId: createHash("sha1").update(spki).digest() };
 }
 
-/** A random positive serial: two CAs from one run must never look alike to a verifier. */
-function serialNumber(): string {
-  const bytes = randomBytes(16);
-  bytes[0] = (bytes[0]! & 0x7f) | 0x01;
-  return bytes.toString("hex");
+function name(commonName: string): Buffer {
+  return sequence(set(sequence(objectIdentifier(oid.commonName), utf8String(commonName))));
 }
 
-function newCertificate(publicKey: forge.pki.rsa.PublicKey, commonName: string): forge.pki.Certificate {
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = publicKey;
-  cert.serialNumber = serialNumber();
+function extension(id: string, critical: boolean, value: Buffer): Buffer {
+  return sequence(objectIdentifier(id), ...(critical ? [booleanTrue()] : []), octetString(value));
+}
+
+function subjectAltNames(hosts: readonly string[]): Buffer {
+  // GeneralName tags from RFC 5280: [2] dNSName (IA5String), [7] iPAddress (OCTET STRING).
+  return sequence(
+    ...hosts.map((host) =>
+      isIP(host) === 0 ? implicit(2, Buffer.from(host, "ascii")) : implicit(7, ipBytes(host)),
+    ),
+  );
+}
+
+function certificate(options: {
+  subject: string;
+  issuer: string;
+  keys: Keys;
+  signer: Keys;
+  extensions: Buffer[];
+}): string {
   // A day of slack on both sides tolerates clock differences between processes.
   const now = Date.now();
-  cert.validity.notBefore = new Date(now - day);
-  cert.validity.notAfter = new Date(now + 30 * day);
-  cert.setSubject([{ name: "commonName", value: commonName }]);
-  return cert;
+  const serial = randomBytes(16);
+  serial[0] = (serial[0]! & 0x7f) | 0x01;
+  const algorithm = sequence(objectIdentifier(oid.ecdsaWithSha256));
+  const tbs = sequence(
+    explicit(0, smallInteger(2)),
+    unsignedInteger(serial),
+    algorithm,
+    name(options.issuer),
+    sequence(time(new Date(now - day)), time(new Date(now + 30 * day))),
+    name(options.subject),
+    options.keys.spki,
+    explicit(
+      3,
+      sequence(
+        ...options.extensions,
+        extension(oid.subjectKeyIdentifier, false, octetString(options.keys.keyId)),
+        extension(oid.authorityKeyIdentifier, false, sequence(implicit(0, options.signer.keyId))),
+      ),
+    ),
+  );
+  const signature = sign("sha256", tbs, options.signer.privateKey);
+  const der = sequence(tbs, algorithm, bitString(signature));
+  const base64 = der.toString("base64").replace(/.{64}/g, "$&\n");
+  return `-----BEGIN CERTIFICATE-----\n${base64.trimEnd()}\n-----END CERTIFICATE-----\n`;
 }
 
-function subjectAltNames(hosts: readonly string[]): object[] {
-  // GeneralName tags from RFC 5280: 2 = dNSName, 7 = iPAddress.
-  return hosts.map((host) => (isIP(host) === 0 ? { type: 2, value: host } : { type: 7, ip: host }));
+function privateKeyPem(keys: Keys): string {
+  return keys.privateKey.export({ type: "pkcs8", format: "pem" }) as string;
 }
 
 /**
- * Generates a CA and a server and a client certificate signed by it, all
- * valid for 30 days, in JavaScript (no openssl). Nothing is written to disk.
+ * Generates a CA and a server and a client certificate signed by it (ECDSA
+ * P-256, valid for 30 days), with node's crypto and no openssl binary.
+ * Nothing is written to disk.
  *
  * @example
  * const certs = await createTestCertificates();
@@ -102,40 +160,44 @@ export async function createTestCertificates(
     generateKeys(),
     generateKeys(),
   ]);
-
   // A unique CA name: verifiers look issuers up by name, and two test CAs with
   // one name would make a wrong-CA failure look like a chain error.
   const caName = `operator-plugin-framework test CA ${randomBytes(4).toString("hex")}`;
-  const ca = newCertificate(caKeys.publicKey, caName);
-  ca.setIssuer(ca.subject.attributes);
-  ca.setExtensions([
-    { name: "basicConstraints", cA: true, pathLenConstraint: 0, critical: true },
-    { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true },
-    { name: "subjectKeyIdentifier" },
-  ]);
-  ca.sign(caKeys.privateKey, forge.md.sha256.create());
-  const caKeyId = ca.generateSubjectKeyIdentifier().getBytes();
-
-  function issue(keys: KeyPair, commonName: string, extensions: object[]): PemKeyPair {
-    const cert = newCertificate(keys.publicKey, commonName);
-    cert.setIssuer(ca.subject.attributes);
-    cert.setExtensions([
-      { name: "basicConstraints", cA: false, critical: true },
-      { name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true },
-      { name: "subjectKeyIdentifier" },
-      { name: "authorityKeyIdentifier", keyIdentifier: caKeyId },
-      ...extensions,
-    ]);
-    cert.sign(caKeys.privateKey, forge.md.sha256.create());
-    return { cert: forge.pki.certificateToPem(cert), key: keys.pem };
-  }
-
-  const server = issue(serverKeys, options.commonName ?? hosts[0]!, [
-    { name: "extKeyUsage", serverAuth: true },
-    { name: "subjectAltName", altNames: subjectAltNames(hosts) },
-  ]);
-  const client = issue(clientKeys, options.clientCommonName ?? "test-client", [
-    { name: "extKeyUsage", clientAuth: true },
-  ]);
-  return { ca: { cert: forge.pki.certificateToPem(ca), key: caKeys.pem }, server, client };
+  const leafExtensions = (usage: string) => [
+    extension(oid.basicConstraints, true, sequence()),
+    extension(oid.keyUsage, true, namedBits([keyUsage.digitalSignature])),
+    extension(oid.extKeyUsage, false, sequence(objectIdentifier(usage))),
+  ];
+  const ca = certificate({
+    subject: caName,
+    issuer: caName,
+    keys: caKeys,
+    signer: caKeys,
+    extensions: [
+      extension(oid.basicConstraints, true, sequence(booleanTrue(), smallInteger(0))),
+      extension(oid.keyUsage, true, namedBits([keyUsage.keyCertSign, keyUsage.cRLSign])),
+    ],
+  });
+  const server = certificate({
+    subject: options.commonName ?? hosts[0]!,
+    issuer: caName,
+    keys: serverKeys,
+    signer: caKeys,
+    extensions: [
+      ...leafExtensions(oid.serverAuth),
+      extension(oid.subjectAltName, false, subjectAltNames(hosts)),
+    ],
+  });
+  const client = certificate({
+    subject: options.clientCommonName ?? "test-client",
+    issuer: caName,
+    keys: clientKeys,
+    signer: caKeys,
+    extensions: leafExtensions(oid.clientAuth),
+  });
+  return {
+    ca: { cert: ca, key: privateKeyPem(caKeys) },
+    server: { cert: server, key: privateKeyPem(serverKeys) },
+    client: { cert: client, key: privateKeyPem(clientKeys) },
+  };
 }
