@@ -141,9 +141,10 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
   const close = (): Promise<void> => {
     closed ??= (async () => {
       const stopped = once(server, "close");
+      const socketsClosed = [...sockets].map((socket) => once(socket, "close"));
       server.close();
       for (const socket of sockets) socket.destroy();
-      await stopped;
+      await Promise.all([stopped, ...socketsClosed]);
     })();
     return closed;
   };
