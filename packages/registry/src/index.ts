@@ -1,8 +1,8 @@
 export { PluginFrameworkError } from "@operator-plugin-framework/proto/wire";
 export { leastInFlight, roundRobin, type SessionPicker } from "./balancer.js";
+export type { CallOptions, FacadeMethod, MethodShape, RequestStream, ServiceFacade } from "./facade.js";
 export { FailedCall } from "./failed-call.js";
 export {
-  type CallOptions,
   type ClientConstructor,
   type PluginClientOptions,
   PluginHandle,

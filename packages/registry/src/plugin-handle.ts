@@ -1,14 +1,6 @@
-import {
-  Client,
-  type ClientOptions,
-  credentials,
-  Metadata,
-  type MethodDefinition,
-  type ServiceError,
-  status,
-} from "@grpc/grpc-js";
-import { PluginFrameworkError } from "@operator-plugin-framework/proto/wire";
+import { Client, type ClientOptions, credentials, type MethodDefinition } from "@grpc/grpc-js";
 import type { SessionPicker } from "./balancer.js";
+import { type CallOptions, createFacade, type MethodShape, type ServiceFacade, unary } from "./facade.js";
 import { PoolChannel } from "./pool-channel.js";
 import type { PluginSession } from "./session.js";
 
@@ -20,18 +12,6 @@ export interface PluginClientOptions
    * (rendezvous hashing on the key). Default: none, calls are spread.
    */
   affinityKey?: string;
-}
-
-/** Options of one promise-style call. */
-export interface CallOptions {
-  /** Time allowed for the call, in milliseconds. Default: no deadline. */
-  timeoutMs?: number;
-  /** Absolute deadline; the earlier of this and `timeoutMs` applies. Default: none. */
-  deadline?: Date;
-  /** Aborting cancels the call; it then fails with CANCELLED. */
-  signal?: AbortSignal;
-  /** Request metadata. */
-  metadata?: Metadata;
 }
 
 /** The constructor shape of ts-proto (`outputServices=grpc-js`) and makeGenericClientConstructor clients. */
@@ -83,45 +63,32 @@ export class PluginHandle {
    */
   call<Req, Res>(method: MethodDefinition<Req, Res>, request: Req, options: CallOptions = {}): Promise<Res> {
     if (method.requestStream || method.responseStream) {
-      throw new TypeError(`${method.path} is a streaming method; use client() for it`);
+      throw new TypeError(`${method.path} is a streaming method; use service() or client() for it`);
     }
-    const client = this.genericClient();
-    return new Promise<Res>((resolve, reject) => {
-      const { signal } = options;
-      if (signal?.aborted) {
-        reject(abortError(signal));
-        return;
-      }
-      const call = client.makeUnaryRequest(
-        method.path,
-        method.requestSerialize,
-        method.responseDeserialize,
-        request,
-        options.metadata ?? new Metadata(),
-        { deadline: deadlineOf(options) },
-        (err: ServiceError | null, value?: Res) => {
-          signal?.removeEventListener("abort", onAbort);
-          if (err) reject(err);
-          else resolve(value as Res);
-        },
-      );
-      const onAbort = () => call.cancel();
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
+    return unary<Res>(this.genericClient(), method, request, options);
+  }
+
+  /**
+   * A whole service, promise and async-iterable style: unary methods return
+   * a promise, server-streaming ones an async iterable, and client- and
+   * bidi-streaming ones take any iterable of requests.
+   *
+   * @example
+   * const greeter = registry.get("aws").service(GreeterServiceService);
+   * for await (const reply of greeter.countGreetings({ name: "x", count: 3 })) console.log(reply.message);
+   */
+  service<S extends Record<string, MethodShape>>(
+    definition: S,
+    options: PluginClientOptions = {},
+  ): ServiceFacade<S> {
+    return createFacade(
+      options.affinityKey === undefined ? this.genericClient() : this.client(Client, options),
+      definition,
+    );
   }
 
   private genericClient(): Client {
     this.generic ??= this.client(Client);
     return this.generic;
   }
-}
-
-function deadlineOf(options: CallOptions): Date | number {
-  let deadline = options.deadline ? options.deadline.getTime() : Number.POSITIVE_INFINITY;
-  if (options.timeoutMs !== undefined) deadline = Math.min(deadline, Date.now() + options.timeoutMs);
-  return deadline;
-}
-
-function abortError(signal: AbortSignal): Error {
-  return new PluginFrameworkError(status.CANCELLED, "Cancelled on client", { cause: signal.reason });
 }
