@@ -37,12 +37,16 @@ export const floorService = {
     call.on("error", () => {});
   },
   burst(call: ServerDuplexStream<Buffer, Buffer>) {
+    let cancelled = false;
+    call.on("cancelled", () => {
+      cancelled = true;
+    });
     call.on("data", (request: Buffer) => {
       const total = request.readUInt32BE(0);
       const message = zeros.subarray(0, request.readUInt32BE(4));
       let sent = 0;
       const pump = () => {
-        while (sent < total) {
+        while (sent < total && !cancelled) {
           sent++;
           if (!call.write(message)) {
             call.once("drain", pump);
@@ -100,30 +104,31 @@ export class EchoPipe {
   }
 }
 
-/** Burst on one stream: `receive(count, size)` resolves when `count` messages have arrived. */
+/** Burst on its own stream: `receive(count, size, maxMs)` resolves with the messages that arrived, all `count` or those within `maxMs`. */
 export class BurstPipe {
-  private remaining = 0;
-  private onDone: ((err?: Error) => void) | undefined;
+  constructor(private readonly stream: ClientDuplexStream<Buffer, Buffer>) {}
 
-  constructor(private readonly stream: ClientDuplexStream<Buffer, Buffer>) {
-    stream.on("data", () => {
-      if (--this.remaining === 0) this.onDone?.();
-    });
-    stream.on("error", (err: Error) => this.onDone?.(err));
-  }
-
-  receive(count: number, size: number): Promise<void> {
+  receive(count: number, size: number, maxMs: number): Promise<number> {
     const request = Buffer.alloc(8);
     request.writeUInt32BE(count, 0);
     request.writeUInt32BE(size, 4);
-    this.remaining = count;
-    return new Promise<void>((resolve, reject) => {
-      this.onDone = (err) => (err ? reject(err) : resolve());
+    let received = 0;
+    return new Promise<number>((resolve, reject) => {
+      const done = (err?: Error) => {
+        clearTimeout(timer);
+        this.stream
+          .removeAllListeners("data")
+          .removeAllListeners("error")
+          .on("error", () => {});
+        this.stream.cancel();
+        err ? reject(err) : resolve(received);
+      };
+      const timer = setTimeout(done, maxMs);
+      this.stream.on("data", () => {
+        if (++received === count) done();
+      });
+      this.stream.on("error", done);
       this.stream.write(request);
     });
-  }
-
-  close(): void {
-    this.stream.end();
   }
 }
