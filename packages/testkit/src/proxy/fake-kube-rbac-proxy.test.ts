@@ -7,9 +7,12 @@ import {
   bearer,
   callError,
   END_WITH_STATUS,
+  greeterClient,
   sayHello,
+  startGreeterUpstream,
   startProxyFixture,
 } from "./greeter-fixture.test-support.js";
+import { startFakeKubeRbacProxy } from "./index.js";
 import type { FakeKubeRbacProxyOptions, ProxyAuthorizationAttributes } from "./types.js";
 
 const SAY_HELLO = "/example.v1.GreeterService/SayHello";
@@ -183,5 +186,52 @@ describe("fake kube-rbac-proxy with grpc-js", () => {
     expect(greeter.received).toHaveLength(2);
     for (const seen of greeter.received) expect(seen.get("authorization")).toEqual([]);
     expect(greeter.received[0]!.get("x-custom")).toEqual(["kept"]);
+  });
+
+  it("logs what it does through the injected logger, never the token", async () => {
+    const lines: string[] = [];
+    const record = (level: string) => (obj: object, msg?: string) =>
+      lines.push(`${level} ${msg} ${JSON.stringify(obj)}`);
+    const logger = {
+      debug: record("debug"),
+      info: record("info"),
+      warn: record("warn"),
+      error: record("error"),
+    };
+    const { client } = await setup({
+      logger,
+      authenticate: async (token) => {
+        if (token === "exploding-token") throw new Error("review failed");
+        return token === "good-token" ? ALICE : undefined;
+      },
+    });
+    await sayHello(client, bearer("good-token"));
+    await sayHello(client, bearer("wrong-token"));
+    await sayHello(client, bearer("exploding-token"));
+    expect(lines.some((line) => line.includes("forwarding"))).toBe(true);
+    expect(lines.some((line) => line.includes("answering 401"))).toBe(true);
+    expect(lines.some((line) => line.startsWith("error"))).toBe(true);
+    for (const secret of ["good-token", "wrong-token", "exploding-token"]) {
+      expect(lines.filter((line) => line.includes(secret))).toEqual([]);
+    }
+  });
+
+  it("can be disposed with await using", async () => {
+    const greeter = await startGreeterUpstream();
+    let port: number;
+    {
+      await using proxy = await startFakeKubeRbacProxy({
+        upstream: greeter.upstream,
+        tls: certs.server,
+        authenticate: async () => ALICE,
+        authorize: async () => true,
+      });
+      port = proxy.port;
+    }
+    const client = greeterClient(port, certs.ca.cert);
+    const { error } = await sayHello(client, bearer("good-token"));
+    client.close();
+    await greeter.close();
+    expect(error?.code).toBe(grpc.status.UNAVAILABLE);
   });
 });
