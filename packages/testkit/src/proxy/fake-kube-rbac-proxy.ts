@@ -12,6 +12,7 @@ import { forwardStream } from "./forward-stream.js";
 import { replyError } from "./http-reply.js";
 import { createKubeReviews, type KubeReviews } from "./kube-reviews.js";
 import { createPathFilter } from "./path-match.js";
+import { cacheReviews } from "./review-cache.js";
 import type {
   FakeKubeRbacProxy,
   FakeKubeRbacProxyOptions,
@@ -64,11 +65,14 @@ export async function startFakeKubeRbacProxy(options: FakeKubeRbacProxyOptions):
   if (options.kube && (!options.authenticate || !options.authorize)) {
     reviews = createKubeReviews(options.kube, options.audiences ?? []);
   }
-  const authenticate = options.authenticate ?? reviews?.authenticate;
-  const authorize = options.authorize ?? reviews?.authorize;
-  if (!authenticate || !authorize) {
+  const authenticateOnce = options.authenticate ?? reviews?.authenticate;
+  const authorizeOnce = options.authorize ?? reviews?.authorize;
+  if (!authenticateOnce || !authorizeOnce) {
     throw new Error("startFakeKubeRbacProxy needs `kube`, or both `authenticate` and `authorize`");
   }
+  const { authenticate, authorize } = options.cache
+    ? cacheReviews(authenticateOnce, authorizeOnce, options.cache === true ? {} : options.cache)
+    : { authenticate: authenticateOnce, authorize: authorizeOnce };
   const identityHeaders = options.authHeaderFields
     ? {
         user: (options.userHeader ?? "x-remote-user").toLowerCase(),
@@ -137,7 +141,7 @@ export async function startFakeKubeRbacProxy(options: FakeKubeRbacProxyOptions):
     let identity: ProxyIdentity | undefined;
     if (token !== undefined) {
       try {
-        identity = await authenticate!(token);
+        identity = await authenticate(token);
       } catch (err) {
         logger.error({ err: String(err) }, "Unable to authenticate the request due to an error");
       }
@@ -161,7 +165,7 @@ export async function startFakeKubeRbacProxy(options: FakeKubeRbacProxyOptions):
     const describe = `user=${identity.user}, verb=${attributes.verb}, resource=${resource}, subresource=${subresource}`;
     let permitted: boolean;
     try {
-      permitted = await authorize!(attributes);
+      permitted = await authorize(attributes);
     } catch (err) {
       logger.error({ err: String(err) }, "authorization error");
       replyError(stream, 500, `Authorization error (${describe})`);

@@ -3,6 +3,7 @@ export type {
   FakeKubeRbacProxy,
   FakeKubeRbacProxyOptions,
   ProxyAuthorizationAttributes,
+  ProxyCacheOptions,
   ProxyIdentity,
   ProxyKubeConnection,
   ProxyLogger,

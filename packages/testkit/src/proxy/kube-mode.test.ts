@@ -149,4 +149,27 @@ describe("fake kube-rbac-proxy against the fake Kubernetes API", () => {
     api.setFailure(undefined);
     expect((await sayHello(client, bearer("aws-token"))).error).toBeUndefined();
   });
+
+  it("with cache on, reuses reviews for the real proxy's TTLs: 2 min authentication, 30 s deny, 5 min allow", async () => {
+    let clock = 1_000_000;
+    api.tokens.set("gcp-token", { user: "system:serviceaccount:plugins:gcp", audiences: [AUDIENCE] });
+    const { client } = await kubeProxy({ cache: { now: () => clock } });
+
+    expect((await sayHello(client, bearer("aws-token"))).error).toBeUndefined();
+    expect((await sayHello(client, bearer("aws-token"))).error).toBeUndefined();
+    expect([api.requests.tokenreviews, api.requests.subjectaccessreviews]).toEqual([1, 1]);
+    api.tokens.revoke("aws-token");
+    expect((await sayHello(client, bearer("aws-token"))).error).toBeUndefined();
+    clock += 120_001;
+    expect((await sayHello(client, bearer("aws-token"))).error?.code).toBe(grpc.status.UNAUTHENTICATED);
+
+    expect((await sayHello(client, bearer("gcp-token"))).error?.code).toBe(grpc.status.PERMISSION_DENIED);
+    api.rules.allow({
+      user: "system:serviceaccount:plugins:gcp",
+      nonResourceAttributes: { path: SAY_HELLO, verb: "create" },
+    });
+    expect((await sayHello(client, bearer("gcp-token"))).error?.code).toBe(grpc.status.PERMISSION_DENIED);
+    clock += 30_001;
+    expect((await sayHello(client, bearer("gcp-token"))).error).toBeUndefined();
+  });
 });

@@ -21,9 +21,8 @@ interface SubjectAccessReviewStatus {
 
 /**
  * Builds the reviewer the real proxy gets from its delegating authenticator
- * and authorizer. It does not cache: the real proxy caches authentication for
- * 2 minutes and SAR decisions for 5 minutes (allow) / 30 s (deny), which would
- * only make revocation tests slower.
+ * and authorizer. Caching, which the real proxy does, is a separate opt-in
+ * (see review-cache.ts).
  */
 export function createKubeReviews(kube: ProxyKubeConnection, audiences: readonly string[]): KubeReviews {
   const base = new URL(kube.url);

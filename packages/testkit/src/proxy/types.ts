@@ -1,3 +1,7 @@
+import type { ProxyCacheOptions } from "./review-cache.js";
+
+export type { ProxyCacheOptions };
+
 /**
  * The public shapes of the fake kube-rbac-proxy. Field names follow the
  * Kubernetes review APIs so that a test can read them against RBAC rules.
@@ -113,6 +117,13 @@ export interface FakeKubeRbacProxyOptions {
   groupsHeader?: string;
   /** `--auth-header-groups-field-separator`. Default: `"|"`. */
   groupSeparator?: string;
+  /**
+   * Reuse review results like the real proxy (`true`: its TTLs, 2 min for
+   * TokenReviews, 5 min for allows, 30 s for denies). Off by default so that
+   * a revoked token or rule takes effect on the next request.
+   * Default: `false`.
+   */
+  cache?: boolean | ProxyCacheOptions;
   /** Where diagnostics go. Tokens are never logged. Default: quiet. */
   logger?: ProxyLogger;
 }

@@ -1,0 +1,71 @@
+import type { ProxyAuthorizationAttributes, ProxyIdentity } from "./types.js";
+
+/**
+ * Opt-in caching of review results, as the real proxy does: its delegating
+ * authenticator keeps TokenReview results (authenticated or not) for 2
+ * minutes, its delegating authorizer keeps SubjectAccessReview allows for 5
+ * minutes and denies for 30 seconds. Errors are never cached.
+ */
+export interface ProxyCacheOptions {
+  /** How long a TokenReview result is reused. Default: 120 000 ms. */
+  authenticationTtlMs?: number;
+  /** How long an allowing SubjectAccessReview is reused. Default: 300 000 ms. */
+  allowTtlMs?: number;
+  /** How long a denying SubjectAccessReview is reused. Default: 30 000 ms. */
+  denyTtlMs?: number;
+  /** The clock, so tests can move time. Default: `Date.now`. */
+  now?: () => number;
+}
+
+type Authenticate = (token: string) => Promise<ProxyIdentity | undefined>;
+type Authorize = (attributes: ProxyAuthorizationAttributes) => Promise<boolean>;
+
+/**
+ * Wraps the two review functions with expiring caches. Entries are checked on
+ * lookup, so there is no timer to release; tokens stay in memory only as map
+ * keys, as in the real proxy.
+ */
+export function cacheReviews(
+  authenticate: Authenticate,
+  authorize: Authorize,
+  options: ProxyCacheOptions,
+): { authenticate: Authenticate; authorize: Authorize } {
+  const now = options.now ?? Date.now;
+  const authenticationTtl = options.authenticationTtlMs ?? 120_000;
+  const allowTtl = options.allowTtlMs ?? 300_000;
+  const denyTtl = options.denyTtlMs ?? 30_000;
+  const identities = new Map<string, { value: ProxyIdentity | undefined; expires: number }>();
+  const decisions = new Map<string, { value: boolean; expires: number }>();
+
+  function fresh<V>(map: Map<string, { value: V; expires: number }>, key: string): { value: V } | undefined {
+    const entry = map.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expires > now()) return entry;
+    map.delete(key);
+    return undefined;
+  }
+
+  return {
+    async authenticate(token) {
+      const hit = fresh(identities, token);
+      if (hit) return hit.value;
+      const value = await authenticate(token);
+      identities.set(token, { value, expires: now() + authenticationTtl });
+      return value;
+    },
+    async authorize(attributes) {
+      const key = JSON.stringify([
+        attributes.user,
+        [...attributes.groups].sort(),
+        attributes.verb,
+        attributes.path ?? null,
+        attributes.resourceAttributes ?? null,
+      ]);
+      const hit = fresh(decisions, key);
+      if (hit) return hit.value;
+      const value = await authorize(attributes);
+      decisions.set(key, { value, expires: now() + (value ? allowTtl : denyTtl) });
+      return value;
+    },
+  };
+}
