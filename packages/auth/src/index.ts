@@ -1,3 +1,4 @@
+export { parseServiceAccountUser } from "./service-account-user.js";
 export type {
   PluginIdentity,
   PluginNameAuthorizer,
