@@ -87,7 +87,15 @@ export async function startFakeKubeRbacProxy(options: FakeKubeRbacProxyOptions):
   const upstreamSessions = new Set<ClientHttp2Session>();
   let closed = false;
 
-  const server = createSecureServer({ cert: options.tls.cert, key: options.tls.key, ALPNProtocols: ["h2"] });
+  // HTTP/2 flow control bounds what is buffered per stream; Node's default
+  // 10 MB session memory cap would instead reset busy sessions (grpc-js lifts
+  // it the same way).
+  const server = createSecureServer({
+    cert: options.tls.cert,
+    key: options.tls.key,
+    ALPNProtocols: ["h2"],
+    maxSessionMemory: Number.MAX_SAFE_INTEGER,
+  });
   server.on("connection", (socket: Socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));

@@ -23,7 +23,11 @@ export function parseUpstream(upstream: string): UpstreamTarget {
     const socketPath = decodeURIComponent(url.pathname);
     if (!socketPath || socketPath === "/") throw new Error(`invalid upstream ${upstream}: no socket path`);
     return {
-      connect: () => connect("http://localhost", { createConnection: () => netConnect(socketPath) }),
+      connect: () =>
+        connect("http://localhost", {
+          createConnection: () => netConnect(socketPath),
+          maxSessionMemory: Number.MAX_SAFE_INTEGER,
+        }),
       rewritePath: (path) => path,
     };
   }
@@ -36,7 +40,7 @@ export function parseUpstream(upstream: string): UpstreamTarget {
   const origin = url.origin;
   const prefix = url.pathname.replace(/\/+$/, "");
   return {
-    connect: () => connect(origin),
+    connect: () => connect(origin, { maxSessionMemory: Number.MAX_SAFE_INTEGER }),
     rewritePath: (path) => (prefix && path.startsWith("/") ? prefix + path : path),
   };
 }
