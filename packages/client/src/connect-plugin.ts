@@ -1,6 +1,7 @@
+import { lookup } from "node:dns/promises";
 import { EventEmitter } from "node:events";
+import { isIP } from "node:net";
 import { type ChannelOptions, credentials, status } from "@grpc/grpc-js";
-import { PluginFrameworkServiceClient } from "@operator-plugin-framework/proto";
 import {
   DEFAULT_SETTINGS,
   type Logger,
@@ -8,8 +9,9 @@ import {
   quietLogger,
 } from "@operator-plugin-framework/proto/wire";
 import { buildServiceTable, type ServiceEntry } from "./service-table.js";
-import { type AttemptConfig, SessionAttempt } from "./session-attempt.js";
-import { parseTarget } from "./target.js";
+import type { AttemptConfig } from "./session-attempt.js";
+import { type ParsedTarget, parseTarget } from "./target.js";
+import { type LinkState, TargetLink, type TargetLinkOptions } from "./target-link.js";
 import { type TokenProvider, tokenProvider } from "./token.js";
 
 /** Options of {@link connectPlugin}. */
@@ -18,8 +20,13 @@ export interface ConnectPluginOptions {
   name: string;
   /** The plugin's version, shown in the operator's registry. Default "0.0.0". */
   version?: string;
-  /** `https://host:port` (TLS), `http://host:port` or `unix:///path` (plaintext). */
-  target: string;
+  /**
+   * Where the operator is: `https://host:port` (TLS), `http://host:port`,
+   * `unix:///path`, or `dns+https://name:port` for one session per address
+   * the name resolves to (every replica behind a headless Service). Several
+   * targets give one session each.
+   */
+  target: string | readonly string[];
   /** The services served: `[definition, implementation]` pairs, as for `grpc.Server.addService`. */
   services: readonly ServiceEntry[];
   /** A bearer token, or a provider asked on every connection attempt. Default: none. */
@@ -33,45 +40,50 @@ export interface ConnectPluginOptions {
    * Default false: refused, since anyone on the path could replay it.
    */
   allowInsecureToken?: boolean;
-  /** Reconnection backoff: full jitter over capped exponential growth. Defaults 100 ms, 10 s, 2. */
+  /** Reconnection backoff: full jitter over capped exponential growth. Defaults 100 ms, 10 s, ×2. */
   backoff?: { initialMs?: number; maxMs?: number; multiplier?: number };
+  /** Liveness pings to the operator; the session is dropped when one is not answered. Defaults 10 000 / 20 000 ms; 0 turns them off. */
+  keepalive?: { intervalMs?: number; timeoutMs?: number };
+  /** Resolves a `dns+` target's name to addresses. Default: the system resolver, every address. */
+  resolve?: (host: string) => Promise<string[]>;
+  /** How often a `dns+` target is resolved again. Default 30 000 ms. */
+  resolveIntervalMs?: number;
   /** Largest message accepted from the operator. Default 4 MiB. */
   maxReceiveMessageSize?: number;
   /** Largest message sent to the operator. Default 4 MiB. */
   maxSendMessageSize?: number;
-  /** Calls served at once. Default 1000. */
+  /** Calls served at once per session. Default 1000. */
   maxConcurrentStreams?: number;
-  /** On close, time in-flight calls have to finish. Default 10 000 ms. */
+  /** On close or drain, time in-flight calls have to finish. Default 10 000 ms. */
   drainGraceMs?: number;
   /** Closes the connection when aborted. */
   signal?: AbortSignal;
   /** Extra grpc-js channel options. Default none. */
   grpcOptions?: ChannelOptions;
-  /** Where the client logs. Default: quiet. */
+  /** Where the client logs. Default: quiet. Tokens are never logged. */
   logger?: Logger;
 }
 
-/** The connection's state, as `state` events report it. */
-export type ConnectionState =
-  | { state: "connecting"; attempt: number }
-  | { state: "registered"; sessionId: string }
-  | { state: "reconnecting"; delayMs: number; code: status; details: string }
-  | { state: "rejected"; code: status; details: string; delayMs: number }
-  | { state: "closed" };
+/** A state change of the connection to one operator address. */
+export type ConnectionState = LinkState & { target: string };
 
-/** A plugin's connection to its operator; see {@link connectPlugin}. */
+/** A plugin's connection to its operator(s); see {@link connectPlugin}. */
 export interface PluginConnection extends AsyncDisposable {
-  /** The latest state. */
+  /** The latest state change, of whichever operator address changed last. */
   readonly state: ConnectionState;
+  /** The latest state of every operator address. */
+  readonly states: ReadonlyMap<string, ConnectionState>;
+  /** True when at least one session is registered. */
+  readonly isRegistered: boolean;
   /** Subscribes to state changes; returns the unsubscribe function. */
   onState(listener: (state: ConnectionState) => void): () => void;
-  /** Resolves the next time (or now, if) the plugin is registered. Rejects once closed. */
+  /** State changes as an async iterable, until the connection closes. */
+  watch(): AsyncIterable<ConnectionState>;
+  /** Resolves once (or now, if) a session is registered. Rejects once closed. */
   registered(): Promise<void>;
   /** Stops reconnecting, lets in-flight calls finish within the grace period, and disconnects. */
   close(): Promise<void>;
 }
-
-const PERMANENT = new Set<status>([status.PERMISSION_DENIED, status.INVALID_ARGUMENT, status.UNIMPLEMENTED]);
 
 /**
  * Connects a plugin to its operator and serves its services through the
@@ -85,146 +97,130 @@ const PERMANENT = new Set<status>([status.PERMISSION_DENIED, status.INVALID_ARGU
  * await connection.registered();
  */
 export function connectPlugin(options: ConnectPluginOptions): PluginConnection {
-  const target = parseTarget(options.target);
+  const targets = (typeof options.target === "string" ? [options.target] : [...options.target]).map(
+    parseTarget,
+  );
+  if (targets.length === 0)
+    throw new PluginFrameworkError(status.INVALID_ARGUMENT, "connectPlugin needs at least one target");
   const tokens = tokenProvider(options.token, options.tokenFile);
-  if (tokens && !target.tls && !target.local && !options.allowInsecureToken) {
-    throw new PluginFrameworkError(
-      status.FAILED_PRECONDITION,
-      `refusing to send a token over plaintext to ${target.host}; use https:// or set allowInsecureToken`,
-    );
-  }
-  const logger = options.logger ?? quietLogger;
-  const { handlers, descriptors } = buildServiceTable(options.services);
-  const maxReceive = options.maxReceiveMessageSize ?? DEFAULT_SETTINGS.maxMessageSize;
-  const config: AttemptConfig = {
-    name: options.name,
-    version: options.version ?? "0.0.0",
-    handlers,
-    descriptors,
-    localSettings: {
-      ...DEFAULT_SETTINGS,
-      maxMessageSize: maxReceive,
-      maxConcurrentStreams: options.maxConcurrentStreams ?? DEFAULT_SETTINGS.maxConcurrentStreams,
-    },
-    limits: {
-      maxReceiveMessageSize: maxReceive,
-      maxSendMessageSize: options.maxSendMessageSize ?? DEFAULT_SETTINGS.maxMessageSize,
-      maxConcurrentStreams: options.maxConcurrentStreams ?? DEFAULT_SETTINGS.maxConcurrentStreams,
-    },
-    host: target.host,
-    onRegistered: (sessionId) => setState({ state: "registered", sessionId }),
-    onDrain: () => wake(),
-  };
-  const channelOptions: ChannelOptions = {
-    "grpc.max_receive_message_length": maxReceive + 1024 * 1024,
-    "grpc.max_send_message_length": -1,
-    ...(options.tls?.serverName ? { "grpc.ssl_target_name_override": options.tls.serverName } : {}),
-    ...options.grpcOptions,
-  };
-  const channelCredentials = target.tls
-    ? credentials.createSsl(options.tls?.ca ? Buffer.from(options.tls.ca) : null)
-    : credentials.createInsecure();
-  const client = new PluginFrameworkServiceClient(target.grpcTarget, channelCredentials, channelOptions);
-  const events = new EventEmitter();
-  let current: ConnectionState = { state: "connecting", attempt: 1 };
-  let closed = false;
-  let wake: () => void = () => {};
-  const attempts = new Set<SessionAttempt>();
-
-  function setState(next: ConnectionState): void {
-    current = next;
-    logger.info({ plugin: options.name, ...next }, `plugin connection ${next.state}`);
-    events.emit("state", next);
-  }
-
-  async function run(): Promise<void> {
-    const backoff = { initialMs: 100, maxMs: 10_000, multiplier: 2, ...options.backoff };
-    let failures = 0;
-    while (!closed) {
-      setState({ state: "connecting", attempt: failures + 1 });
-      const attempt = new SessionAttempt(client, config);
-      attempts.add(attempt);
-      let drained = false;
-      const drainedSignal = new Promise<void>((resolve) => {
-        wake = () => {
-          drained = true;
-          resolve();
-        };
-      });
-      try {
-        attempt.start(tokens ? await tokens.getToken() : undefined);
-      } catch (err) {
-        attempts.delete(attempt);
-        const error = err as PluginFrameworkError;
-        failures++;
-        const delayMs = jitter(backoff, failures);
-        setState({
-          state: "reconnecting",
-          delayMs,
-          code: error.code ?? status.UNKNOWN,
-          details: error.details ?? String(err),
-        });
-        await sleep(delayMs);
-        continue;
-      }
-      await Promise.race([attempt.done, drainedSignal]);
-      if (drained) {
-        // The operator is going away: serve the open calls on the old stream,
-        // and register again at once (elsewhere, if the target has several addresses).
-        void retire(attempt);
-        failures = 0;
-        continue;
-      }
-      attempts.delete(attempt);
-      const result = await attempt.done;
-      if (closed) break;
-      failures = result.registered ? 1 : failures + 1;
-      // Only a refused registration is a rejection; a broken session is retried.
-      const permanent = !result.registered && PERMANENT.has(result.code);
-      const delayMs = permanent ? backoff.maxMs : jitter(backoff, failures);
-      setState(
-        permanent
-          ? { state: "rejected", code: result.code, details: result.details, delayMs }
-          : { state: "reconnecting", code: result.code, details: result.details, delayMs },
+  for (const target of targets) {
+    if (tokens && !target.tls && !target.local && !options.allowInsecureToken) {
+      throw new PluginFrameworkError(
+        status.FAILED_PRECONDITION,
+        `refusing to send a token over plaintext to ${target.host}; use https:// or set allowInsecureToken`,
       );
-      await sleep(delayMs);
     }
   }
+  const logger = options.logger ?? quietLogger;
+  const attempt = attemptConfig(options);
+  const events = new EventEmitter();
+  const states = new Map<string, ConnectionState>();
+  const links = new Map<string, TargetLink>();
+  const resolvedFrom = new Map<string, string>();
+  const drainGraceMs = options.drainGraceMs ?? 10_000;
+  let closed = false;
+  let latest: ConnectionState = { state: "connecting", attempt: 1, target: targets[0]!.grpcTarget };
+  let resolveTimer: NodeJS.Timeout | undefined;
 
-  async function retire(attempt: SessionAttempt): Promise<void> {
-    await waitIdle(attempt, options.drainGraceMs ?? 10_000);
-    attempt.end();
-    await attempt.done;
-    attempts.delete(attempt);
+  const linkOptions = (target: ParsedTarget, grpcTarget: string): TargetLinkOptions => ({
+    grpcTarget,
+    credentials: target.tls
+      ? credentials.createSsl(options.tls?.ca ? Buffer.from(options.tls.ca) : null)
+      : credentials.createInsecure(),
+    channelOptions: channelOptions(options, target),
+    attempt,
+    tokens,
+    backoff: { initialMs: 100, maxMs: 10_000, multiplier: 2, ...options.backoff },
+    drainGraceMs,
+    onState: (state) => {
+      const next = { ...state, target: grpcTarget };
+      if (state.state === "closed") states.delete(grpcTarget);
+      else states.set(grpcTarget, next);
+      latest = next;
+      logger.info({ plugin: options.name, ...next }, `plugin connection ${state.state}`);
+      events.emit("state", next);
+    },
+  });
+
+  const addLink = (target: ParsedTarget, grpcTarget: string) => {
+    if (!links.has(grpcTarget)) links.set(grpcTarget, new TargetLink(linkOptions(target, grpcTarget)));
+  };
+
+  async function resolveTargets(): Promise<void> {
+    const resolve =
+      options.resolve ?? (async (host: string) => (await lookup(host, { all: true })).map((a) => a.address));
+    for (const target of targets.filter((t) => t.resolveAll)) {
+      let addresses: string[];
+      try {
+        addresses = await resolve(target.host);
+      } catch (err) {
+        logger.warn(
+          { host: target.host, error: String(err) },
+          "resolving the operator's addresses failed; keeping the current ones",
+        );
+        continue;
+      }
+      if (closed) return;
+      const wanted = new Set(addresses.map((ip) => `${isIP(ip) === 6 ? `[${ip}]` : ip}:${target.port}`));
+      for (const address of wanted) {
+        addLink(target, address);
+        resolvedFrom.set(address, target.host);
+      }
+      // An operator replica that left: let its open calls finish, then drop it.
+      for (const [address, host] of resolvedFrom) {
+        if (host !== target.host || wanted.has(address)) continue;
+        resolvedFrom.delete(address);
+        const link = links.get(address);
+        links.delete(address);
+        void link?.close(drainGraceMs);
+      }
+    }
+    if (!closed) resolveTimer = setTimeout(() => void resolveTargets(), options.resolveIntervalMs ?? 30_000);
   }
 
-  let sleeper: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
-  function sleep(ms: number): Promise<void> {
-    if (closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      sleeper = { timer: setTimeout(resolve, ms), resolve };
-    });
-  }
-
-  const running = run().catch((err) => logger.error({ error: String(err) }, "plugin connection loop failed"));
+  for (const target of targets) if (!target.resolveAll) addLink(target, target.grpcTarget);
+  if (targets.some((t) => t.resolveAll)) void resolveTargets();
 
   let closing: Promise<void> | undefined;
   const connection: PluginConnection = {
     get state() {
-      return current;
+      return latest;
+    },
+    states,
+    get isRegistered() {
+      return [...links.values()].some((link) => link.registered);
     },
     onState(listener) {
       events.on("state", listener);
       return () => events.off("state", listener);
     },
+    async *watch() {
+      const queue: ConnectionState[] = [];
+      let wake: (() => void) | undefined;
+      const off = connection.onState((state) => {
+        queue.push(state);
+        wake?.();
+      });
+      try {
+        while (!closed || queue.length > 0) {
+          const next = queue.shift();
+          if (next) yield next;
+          else await new Promise<void>((resolve) => (wake = resolve));
+        }
+      } finally {
+        off();
+      }
+    },
     registered() {
-      if (current.state === "registered") return Promise.resolve();
+      if (connection.isRegistered) return Promise.resolve();
+      if (closed)
+        return Promise.reject(new PluginFrameworkError(status.CANCELLED, "plugin connection closed"));
       return new Promise((resolve, reject) => {
         const off = connection.onState((state) => {
           if (state.state === "registered") {
             off();
             resolve();
-          } else if (state.state === "closed") {
+          } else if (closed) {
             off();
             reject(new PluginFrameworkError(status.CANCELLED, "plugin connection closed"));
           }
@@ -234,22 +230,11 @@ export function connectPlugin(options: ConnectPluginOptions): PluginConnection {
     close() {
       closing ??= (async () => {
         closed = true;
-        if (sleeper) {
-          clearTimeout(sleeper.timer);
-          sleeper.resolve();
-        }
-        wake();
-        const grace = options.drainGraceMs ?? 10_000;
-        await Promise.all(
-          [...attempts].map(async (attempt) => {
-            await waitIdle(attempt, grace);
-            attempt.end();
-            attempt.cancel();
-          }),
-        );
-        await running;
-        client.close();
-        setState({ state: "closed" });
+        if (resolveTimer) clearTimeout(resolveTimer);
+        await Promise.all([...links.values()].map((link) => link.close(drainGraceMs)));
+        links.clear();
+        latest = { state: "closed", target: "" };
+        events.emit("state", latest);
         events.removeAllListeners();
       })();
       return closing;
@@ -262,14 +247,43 @@ export function connectPlugin(options: ConnectPluginOptions): PluginConnection {
   return connection;
 }
 
-function jitter(backoff: { initialMs: number; maxMs: number; multiplier: number }, failures: number): number {
-  const cap = Math.min(backoff.maxMs, backoff.initialMs * backoff.multiplier ** Math.max(0, failures - 1));
-  return Math.round(Math.random() * cap);
+function attemptConfig(options: ConnectPluginOptions): Omit<AttemptConfig, "onRegistered" | "onDrain"> {
+  const { handlers, descriptors } = buildServiceTable(options.services);
+  const maxReceive = options.maxReceiveMessageSize ?? DEFAULT_SETTINGS.maxMessageSize;
+  const maxConcurrent = options.maxConcurrentStreams ?? DEFAULT_SETTINGS.maxConcurrentStreams;
+  return {
+    name: options.name,
+    version: options.version ?? "0.0.0",
+    handlers,
+    descriptors,
+    localSettings: { ...DEFAULT_SETTINGS, maxMessageSize: maxReceive, maxConcurrentStreams: maxConcurrent },
+    limits: {
+      maxReceiveMessageSize: maxReceive,
+      maxSendMessageSize: options.maxSendMessageSize ?? DEFAULT_SETTINGS.maxMessageSize,
+      maxConcurrentStreams: maxConcurrent,
+    },
+    host: "operator",
+    keepalive: { intervalMs: 10_000, timeoutMs: 20_000, ...options.keepalive },
+  };
 }
 
-async function waitIdle(attempt: SessionAttempt, graceMs: number): Promise<void> {
-  const deadline = Date.now() + graceMs;
-  while (attempt.inFlight > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, Math.min(20, deadline - Date.now())));
-  }
+function channelOptions(options: ConnectPluginOptions, target: ParsedTarget): ChannelOptions {
+  const keepalive = { intervalMs: 10_000, timeoutMs: 20_000, ...options.keepalive };
+  const serverName = options.tls?.serverName ?? (target.resolveAll && target.tls ? target.host : undefined);
+  return {
+    "grpc.max_receive_message_length":
+      (options.maxReceiveMessageSize ?? DEFAULT_SETTINGS.maxMessageSize) + 1024 * 1024,
+    "grpc.max_send_message_length": -1,
+    ...(serverName
+      ? { "grpc.ssl_target_name_override": serverName, "grpc.default_authority": serverName }
+      : {}),
+    ...(keepalive.intervalMs > 0
+      ? {
+          "grpc.keepalive_time_ms": keepalive.intervalMs,
+          "grpc.keepalive_timeout_ms": keepalive.timeoutMs,
+          "grpc.keepalive_permit_without_calls": 1,
+        }
+      : {}),
+    ...options.grpcOptions,
+  };
 }

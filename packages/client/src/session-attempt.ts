@@ -5,7 +5,7 @@ import type {
   ServiceDescriptor,
   Settings,
 } from "@operator-plugin-framework/proto";
-import { effectiveSettings, PROTOCOL_REVISION } from "@operator-plugin-framework/proto/wire";
+import { effectiveSettings, Liveness, PROTOCOL_REVISION } from "@operator-plugin-framework/proto/wire";
 import { serveSeedCall } from "./seed-server-call.js";
 import type { MethodHandler } from "./service-table.js";
 import { type ServeLimits, TunnelDispatcher } from "./tunnel-dispatcher.js";
@@ -28,6 +28,8 @@ export interface AttemptConfig {
   localSettings: Required<Settings>;
   limits: ServeLimits;
   host: string;
+  /** Liveness pings to a revision-1 operator; interval 0 turns them off. */
+  keepalive: { intervalMs: number; timeoutMs: number };
   onRegistered: (sessionId: string) => void;
   onDrain: () => void;
 }
@@ -43,6 +45,9 @@ export class SessionAttempt {
   private registered = false;
   private drained = false;
   private seedCalls = 0;
+  private accepting = true;
+  private liveness: Liveness | undefined;
+  private idleWaiters: (() => void)[] = [];
   readonly done: Promise<AttemptResult>;
   private resolveDone!: (result: AttemptResult) => void;
 
@@ -84,6 +89,30 @@ export class SessionAttempt {
     });
   }
 
+  /** New calls are refused from now on; open ones go on. */
+  stopAccepting(): void {
+    this.accepting = false;
+    this.dispatcher?.stopAccepting();
+  }
+
+  /** Resolves when no call is open, or after `graceMs`. */
+  idle(graceMs: number): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, graceMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.idleWaiters.push(done);
+    });
+  }
+
+  private checkIdle(): void {
+    if (this.inFlight > 0) return;
+    for (const waiter of this.idleWaiters.splice(0)) waiter();
+  }
+
   /** Ends the stream now: open calls are cancelled. */
   cancel(): void {
     this.stream?.cancel();
@@ -115,6 +144,18 @@ export class SessionAttempt {
           "operator",
           this.config.host,
         );
+        this.dispatcher.onIdle = () => this.checkIdle();
+        if (!this.accepting) this.dispatcher.stopAccepting();
+        this.liveness = new Liveness({
+          ...this.config.keepalive,
+          sendPing: (nonce) =>
+            this.stream?.write({ payload: { $case: "ping", value: { nonce, ack: false } } }),
+          onDead: (message) => {
+            this.stream?.cancel();
+            this.finish(status.UNAVAILABLE, `operator is unresponsive: ${message}`);
+          },
+        });
+        this.liveness.start();
         this.stream?.on("drain", () => this.dispatcher?.scheduler.resume());
         this.markRegistered(payload.value.sessionId);
         return;
@@ -158,7 +199,10 @@ export class SessionAttempt {
   }
 
   private finish(code: status, details: string): void {
+    this.liveness?.stop();
     this.dispatcher?.close();
+    this.seedCalls = 0;
+    this.checkIdle();
     this.resolveDone({ registered: this.registered, code, details, drained: this.drained });
   }
 }

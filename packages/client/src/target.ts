@@ -4,6 +4,10 @@ import { PluginFrameworkError } from "@operator-plugin-framework/proto/wire";
 
 /** A dial target, parsed. */
 export interface ParsedTarget {
+  /** True for `dns+https://` / `dns+http://`: one session per resolved address. */
+  resolveAll: boolean;
+  /** Port, for resolved targets. */
+  port: string;
   /** What grpc-js dials: "host:port" or "unix:///path". */
   grpcTarget: string;
   tls: boolean;
@@ -15,14 +19,19 @@ export interface ParsedTarget {
 
 /**
  * Parses `https://host:port` (TLS), `http://host:port` (plaintext) or
- * `unix:///path` (plaintext). Throws INVALID_ARGUMENT for anything else.
+ * `unix:///path` (plaintext). A `dns+` prefix (`dns+https://operator-headless:8443`)
+ * asks for one session per address the name resolves to, as for the replicas
+ * behind a headless Service. Throws INVALID_ARGUMENT for anything else.
  */
-export function parseTarget(target: string): ParsedTarget {
+export function parseTarget(input: string): ParsedTarget {
+  let target = input;
   if (target.startsWith("unix://")) {
     const path = target.slice("unix://".length);
     if (!path.startsWith("/")) throw invalid(target, "a unix target needs an absolute path");
-    return { grpcTarget: `unix://${path}`, tls: false, host: path, local: true };
+    return { grpcTarget: `unix://${path}`, tls: false, host: path, local: true, resolveAll: false, port: "" };
   }
+  const resolveAll = target.startsWith("dns+");
+  if (resolveAll) target = target.slice("dns+".length);
   let url: URL;
   try {
     url = new URL(target);
@@ -36,7 +45,7 @@ export function parseTarget(target: string): ParsedTarget {
   const port = url.port || (tls ? "443" : "80");
   const host = url.hostname.replace(/^\[|\]$/g, "");
   const hostPart = isIP(host) === 6 ? `[${host}]` : host;
-  return { grpcTarget: `${hostPart}:${port}`, tls, host, local: isLoopback(host) };
+  return { grpcTarget: `${hostPart}:${port}`, tls, host, local: isLoopback(host), resolveAll, port };
 }
 
 /** 127.0.0.0/8, ::1 and localhost. */

@@ -27,6 +27,9 @@ export class TunnelDispatcher {
   private readonly calls = new Map<number, TunnelServerCall>();
   private highestStreamId = 0;
   private closed = false;
+  private accepting = true;
+  /** Called whenever the last open call ends. */
+  onIdle: () => void = () => {};
 
   constructor(
     private readonly handlers: ReadonlyMap<string, MethodHandler>,
@@ -71,7 +74,12 @@ export class TunnelDispatcher {
   }
 
   release(streamId: number): void {
-    this.calls.delete(streamId);
+    if (this.calls.delete(streamId) && this.calls.size === 0) this.onIdle();
+  }
+
+  /** New calls are refused with UNAVAILABLE from now on; open ones go on. */
+  stopAccepting(): void {
+    this.accepting = false;
   }
 
   /** The session ended: every open call is cancelled, its handler sees `cancelled`. */
@@ -96,6 +104,7 @@ export class TunnelDispatcher {
   ): void {
     const reject = (code: status, details: string) => this.reject(streamId, code, details);
     if (this.closed) return;
+    if (!this.accepting) return reject(status.UNAVAILABLE, "plugin is shutting down");
     const handler = this.handlers.get(request.method);
     if (!handler)
       return reject(status.UNIMPLEMENTED, `The server does not implement the method ${request.method}`);

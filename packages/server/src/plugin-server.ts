@@ -38,6 +38,13 @@ export interface PluginServerOptions {
   maxChunkSize?: number;
   /** Time a new stream has to send `register`. Default 10 000 ms. */
   registerTimeoutMs?: number;
+  /**
+   * Liveness pings to revision-1 plugins: a plugin that does not answer one
+   * within `timeoutMs` (a frozen process, a dropped network) is cut and its
+   * calls fail with UNAVAILABLE. HTTP/2 keepalive uses the same figures.
+   * Defaults: every 10 000 ms, 20 000 ms to answer; `intervalMs: 0` turns pings off.
+   */
+  keepalive?: { intervalMs?: number; timeoutMs?: number };
   /** On stop, time in-flight calls have to finish before they are cut. Default 10 000 ms. */
   drainGraceMs?: number;
   /** Extra grpc-js server options (keepalive, for instance). Default none. */
@@ -77,6 +84,7 @@ export function createPluginServer(options: PluginServerOptions): PluginServer {
   const registry = options.registry ?? new PluginRegistry();
   const listen = (Array.isArray(options.listen) ? options.listen : [options.listen]).map(parseListenAddress);
   const maxReceive = options.maxReceiveMessageSize ?? DEFAULT_SETTINGS.maxMessageSize;
+  const keepalive = { intervalMs: 10_000, timeoutMs: 20_000, ...options.keepalive };
   const streams = new Set<PluginStream>();
   const socketsCreated: string[] = [];
   const addresses: string[] = [];
@@ -113,6 +121,7 @@ export function createPluginServer(options: PluginServerOptions): PluginServer {
       pingIntervalMs: 0,
     },
     registerTimeoutMs: options.registerTimeoutMs ?? 10_000,
+    keepalive,
     logger,
     refusal: () => stopping,
     track(stream) {
@@ -127,6 +136,14 @@ export function createPluginServer(options: PluginServerOptions): PluginServer {
       // whole message plus framing.
       "grpc.max_receive_message_length": maxReceive + 1024 * 1024,
       "grpc.max_send_message_length": -1,
+      ...(keepalive.intervalMs > 0
+        ? {
+            "grpc.keepalive_time_ms": keepalive.intervalMs,
+            "grpc.keepalive_timeout_ms": keepalive.timeoutMs,
+            "grpc.keepalive_permit_without_calls": 1,
+            "grpc.http2.min_ping_interval_without_data_ms": Math.min(keepalive.intervalMs, 5_000),
+          }
+        : {}),
       ...options.grpcOptions,
     });
     server.addService(PluginFrameworkServiceService, {

@@ -9,6 +9,7 @@ import type { PluginRegister, PluginStreamMessage, Settings } from "@operator-pl
 import {
   effectiveSettings,
   isStatusError,
+  Liveness,
   type Logger,
   PLUGIN_STREAM_PATH,
   PluginFrameworkError,
@@ -29,6 +30,8 @@ export interface StreamContext {
   limits: SessionLimits;
   localSettings: Required<Settings>;
   registerTimeoutMs: number;
+  /** Liveness pings to revision-1 plugins; interval 0 turns them off. */
+  keepalive: { intervalMs: number; timeoutMs: number };
   logger: Logger;
   /** Why new streams are refused now (the server is stopping), or undefined. */
   refusal(): string | undefined;
@@ -53,6 +56,7 @@ export class PluginStream {
   private readonly untrack: () => void;
   private readonly transport: SessionTransport;
   private drainListener: (() => void) | undefined;
+  private liveness: Liveness | undefined;
 
   constructor(
     private readonly call: Duplex,
@@ -110,6 +114,7 @@ export class PluginStream {
     if (this.state === "ended") return;
     this.state = "ended";
     clearTimeout(this.registerTimer);
+    this.liveness?.stop();
     this.untrack();
     this.removeFromRegistry?.();
     this.session?.terminate(reason);
@@ -186,6 +191,13 @@ export class PluginStream {
       if (revision >= 1) {
         const settings = { local: this.ctx.localSettings, peer: effectiveSettings(register.settings) };
         this.session = new TunnelSession(init, this.transport, settings, this.ctx.limits);
+        this.liveness = new Liveness({
+          ...this.ctx.keepalive,
+          sendPing: (nonce) => this.call.write({ payload: { $case: "ping", value: { nonce, ack: false } } }),
+          onDead: (message) =>
+            this.end(status.UNAVAILABLE, `plugin "${register.name}" is unresponsive: ${message}`),
+        });
+        this.liveness.start();
         this.call.write({
           payload: {
             $case: "registerAck",
@@ -238,9 +250,9 @@ export class PluginStream {
         else this.end(status.UNAVAILABLE, `plugin reported an error: ${payload.value.message.slice(0, 200)}`);
         return;
       case "ping":
-        if (!payload.value.ack) {
+        if (payload.value.ack) this.liveness?.onAck(payload.value.nonce);
+        else
           this.call.write({ payload: { $case: "ping", value: { nonce: payload.value.nonce, ack: true } } });
-        }
         return;
       case "register":
         throw invalid("duplicate register on one stream");

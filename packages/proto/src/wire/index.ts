@@ -19,6 +19,7 @@ export type {
   ServerInterceptingCallInterface,
   StatusObject,
 } from "./grpc-internals.js";
+export { Liveness, type LivenessOptions } from "./liveness.js";
 export { type Logger, quietLogger } from "./logger.js";
 export { entriesToMetadata, metadataToEntries } from "./metadata.js";
 export { OutboundStream } from "./outbound-stream.js";

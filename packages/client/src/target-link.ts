@@ -1,0 +1,176 @@
+import { type ChannelCredentials, type ChannelOptions, status } from "@grpc/grpc-js";
+import { PluginFrameworkServiceClient } from "@operator-plugin-framework/proto";
+import type { PluginFrameworkError } from "@operator-plugin-framework/proto/wire";
+import { type AttemptConfig, SessionAttempt } from "./session-attempt.js";
+import type { TokenProvider } from "./token.js";
+
+/** Reconnection backoff: full jitter over capped exponential growth. */
+export interface Backoff {
+  initialMs: number;
+  maxMs: number;
+  multiplier: number;
+}
+
+/** A state change of one link, as the connection reports it. */
+export type LinkState =
+  | { state: "connecting"; attempt: number }
+  | { state: "registered"; sessionId: string }
+  | { state: "reconnecting"; delayMs: number; code: status; details: string }
+  | { state: "rejected"; code: status; details: string; delayMs: number }
+  | { state: "closed" };
+
+// A refused registration; retried at the slowest pace, never in a hot loop.
+const PERMANENT = new Set<status>([status.PERMISSION_DENIED, status.INVALID_ARGUMENT, status.UNIMPLEMENTED]);
+
+export interface TargetLinkOptions {
+  grpcTarget: string;
+  credentials: ChannelCredentials;
+  channelOptions: ChannelOptions;
+  attempt: Omit<AttemptConfig, "onRegistered" | "onDrain">;
+  tokens: TokenProvider | undefined;
+  backoff: Backoff;
+  drainGraceMs: number;
+  onState: (state: LinkState) => void;
+}
+
+/**
+ * One operator address and the plugin's session with it, kept up until
+ * closed: register, serve, and on any end reconnect with backoff, reading
+ * the token again each time. A drain from the operator re-registers at once
+ * while the old stream finishes its calls.
+ */
+export class TargetLink {
+  private readonly client: PluginFrameworkServiceClient;
+  private readonly attempts = new Set<SessionAttempt>();
+  private closed = false;
+  private wake: () => void = () => {};
+  private sleeper: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
+  private readonly running: Promise<void>;
+  registered = false;
+
+  constructor(private readonly options: TargetLinkOptions) {
+    this.client = new PluginFrameworkServiceClient(
+      options.grpcTarget,
+      options.credentials,
+      options.channelOptions,
+    );
+    this.running = this.run();
+  }
+
+  /** Calls being served on this link now. */
+  get inFlight(): number {
+    let total = 0;
+    for (const attempt of this.attempts) total += attempt.inFlight;
+    return total;
+  }
+
+  /** Stops reconnecting; in-flight calls get `graceMs` to finish; then disconnects. */
+  async close(graceMs: number): Promise<void> {
+    this.closed = true;
+    if (this.sleeper) {
+      clearTimeout(this.sleeper.timer);
+      this.sleeper.resolve();
+    }
+    this.wake();
+    await Promise.all(
+      [...this.attempts].map(async (attempt) => {
+        attempt.stopAccepting();
+        await attempt.idle(graceMs);
+        attempt.end();
+        attempt.cancel();
+      }),
+    );
+    await this.running;
+    this.client.close();
+    this.setState({ state: "closed" });
+  }
+
+  private setState(state: LinkState): void {
+    this.registered = state.state === "registered";
+    this.options.onState(state);
+  }
+
+  private async run(): Promise<void> {
+    const { backoff } = this.options;
+    let failures = 0;
+    while (!this.closed) {
+      this.setState({ state: "connecting", attempt: failures + 1 });
+      let drained = false;
+      const drainedSignal = new Promise<void>((resolve) => {
+        this.wake = () => {
+          drained = true;
+          resolve();
+        };
+      });
+      const attempt = new SessionAttempt(this.client, {
+        ...this.options.attempt,
+        onRegistered: (sessionId) => this.setState({ state: "registered", sessionId }),
+        onDrain: () => this.wake(),
+      });
+      this.attempts.add(attempt);
+      try {
+        attempt.start(this.options.tokens ? await this.options.tokens.getToken() : undefined);
+      } catch (err) {
+        this.attempts.delete(attempt);
+        const error = err as PluginFrameworkError;
+        failures++;
+        const delayMs = jitter(backoff, failures);
+        this.setState({
+          state: "reconnecting",
+          delayMs,
+          code: error.code ?? status.UNKNOWN,
+          details: error.details ?? String(err),
+        });
+        await this.sleep(delayMs);
+        continue;
+      }
+      await Promise.race([attempt.done, drainedSignal]);
+      if (drained && !this.closed) {
+        // The operator is going away: finish the open calls on the old
+        // stream, and register again at once.
+        void this.retire(attempt);
+        failures = 0;
+        continue;
+      }
+      if (this.closed) break;
+      this.attempts.delete(attempt);
+      const result = await attempt.done;
+      failures = result.registered ? 1 : failures + 1;
+      // Only a refused registration is a rejection; a broken session is retried.
+      const permanent = !result.registered && PERMANENT.has(result.code);
+      const delayMs = permanent ? backoff.maxMs : jitter(backoff, failures);
+      this.setState(
+        permanent
+          ? { state: "rejected", code: result.code, details: result.details, delayMs }
+          : { state: "reconnecting", code: result.code, details: result.details, delayMs },
+      );
+      await this.sleep(delayMs);
+    }
+  }
+
+  private async retire(attempt: SessionAttempt): Promise<void> {
+    attempt.stopAccepting();
+    await attempt.idle(this.options.drainGraceMs);
+    attempt.end();
+    await attempt.done;
+    this.attempts.delete(attempt);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.sleeper = {
+        timer: setTimeout(() => {
+          this.sleeper = undefined;
+          resolve();
+        }, ms),
+        resolve,
+      };
+    });
+  }
+}
+
+function jitter(backoff: Backoff, failures: number): number {
+  const cap = Math.min(backoff.maxMs, backoff.initialMs * backoff.multiplier ** Math.max(0, failures - 1));
+  return Math.round(Math.random() * cap);
+}
