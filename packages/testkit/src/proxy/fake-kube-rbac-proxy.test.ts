@@ -43,6 +43,7 @@ describe("fake kube-rbac-proxy with grpc-js", () => {
     expect(response?.message).toBe("hello proxy");
     expect(authorizeCalls).toEqual([{ ...ALICE, verb: "create", path: SAY_HELLO }]);
     expect(greeter.received).toHaveLength(1);
+    expect(greeter.received[0]!.get("x-forwarded-for")).toEqual(["127.0.0.1"]);
     expect(proxy.stats).toEqual({ requests: 1, unauthenticated: 0, forbidden: 0, notFound: 0 });
     expect(proxy.url).toBe(`https://127.0.0.1:${proxy.port}`);
     expect(proxy.connections()).toBe(1);
@@ -125,6 +126,18 @@ describe("fake kube-rbac-proxy with grpc-js", () => {
     expect(error?.code).toBe(grpc.status.PERMISSION_DENIED);
     expect(error?.details).toBe("Received HTTP status code 403");
     expect(proxy.stats).toMatchObject({ requests: 1, forbidden: 1, unauthenticated: 0 });
+    expect(greeter.received).toEqual([]);
+  });
+
+  it("answers 500 when the authorizer fails, which grpc-js reports as UNKNOWN", async () => {
+    const { client, greeter } = await setup({
+      authorize: async () => {
+        throw new Error("subject access review unavailable");
+      },
+    });
+    const { error } = await sayHello(client, bearer("good-token"));
+    expect(error?.code).toBe(grpc.status.UNKNOWN);
+    expect(error?.details).toBe("Received HTTP status code 500");
     expect(greeter.received).toEqual([]);
   });
 
