@@ -129,6 +129,8 @@ if [[ -n "$all" ]]; then
     expect_text "$plugin deployment" "$deployment" "namespace: plugins"
     expect_after "$plugin deployment" "$deployment" "        - name: PLUGIN_NAME" "          value: $plugin"
     expect_text "$plugin deployment" "$deployment" "serviceAccountName: $plugin-plugin"
+    expect_after "$plugin deployment" "$deployment" "        - name: OPERATOR_TARGET" \
+      "          value: dns+https://example-operator-headless.operators.svc:8443"
     expect_text "$plugin deployment" "$deployment" "audience: operator-plugin-framework"
     expect_after "$plugin deployment" "$deployment" "        - name: PLUGIN_TOKEN_FILE" \
       "          value: /var/run/secrets/pluginframework.io/serviceaccount/token"
