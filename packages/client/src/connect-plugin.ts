@@ -161,14 +161,15 @@ export function connectPlugin(options: ConnectPluginOptions): PluginConnection {
         continue;
       }
       if (closed) return;
+      const source = `${target.host}:${target.port}`;
       const wanted = new Set(addresses.map((ip) => `${isIP(ip) === 6 ? `[${ip}]` : ip}:${target.port}`));
       for (const address of wanted) {
         addLink(target, address);
-        resolvedFrom.set(address, target.host);
+        resolvedFrom.set(address, source);
       }
       // An operator replica that left: let its open calls finish, then drop it.
       for (const [address, host] of resolvedFrom) {
-        if (host !== target.host || wanted.has(address)) continue;
+        if (host !== source || wanted.has(address)) continue;
         resolvedFrom.delete(address);
         const link = links.get(address);
         links.delete(address);
