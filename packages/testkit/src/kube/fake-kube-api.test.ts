@@ -145,4 +145,17 @@ describe("fake Kubernetes API: HTTP behaviour", () => {
     expect(api.connections()).toBe(0);
     await expect(client.createTokenReview({ body: { spec: { token: "x" } } })).rejects.toThrow();
   });
+
+  it("closes through Symbol.asyncDispose", async () => {
+    const other = await startFakeKubeApi();
+    await other.kubeConfig().makeApiClient(AuthenticationV1Api).createTokenReview({ body: { spec: { token: "x" } } });
+    await other[Symbol.asyncDispose]();
+    expect(other.connections()).toBe(0);
+    await expect(
+      other
+        .kubeConfig()
+        .makeApiClient(AuthenticationV1Api)
+        .createTokenReview({ body: { spec: { token: "x" } } }),
+    ).rejects.toThrow();
+  });
 });
