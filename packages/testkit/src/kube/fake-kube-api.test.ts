@@ -148,7 +148,10 @@ describe("fake Kubernetes API: HTTP behaviour", () => {
 
   it("closes through Symbol.asyncDispose", async () => {
     const other = await startFakeKubeApi();
-    await other.kubeConfig().makeApiClient(AuthenticationV1Api).createTokenReview({ body: { spec: { token: "x" } } });
+    await other
+      .kubeConfig()
+      .makeApiClient(AuthenticationV1Api)
+      .createTokenReview({ body: { spec: { token: "x" } } });
     await other[Symbol.asyncDispose]();
     expect(other.connections()).toBe(0);
     await expect(
