@@ -148,11 +148,22 @@ export class TargetLink {
     }
   }
 
+  /**
+   * A drained stream keeps serving (the operator stops routing calls to it
+   * once the new session is registered) until the operator ends it; after
+   * the grace period the plugin ends it itself.
+   */
   private async retire(attempt: SessionAttempt): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.options.drainGraceMs);
+    });
+    await Promise.race([attempt.done, graceOver]);
+    clearTimeout(timer);
     attempt.stopAccepting();
-    await attempt.idle(this.options.drainGraceMs);
+    await attempt.idle(1_000);
     attempt.end();
-    await attempt.done;
+    attempt.cancel();
     this.attempts.delete(attempt);
   }
 

@@ -32,7 +32,9 @@ export class PoolChannel implements Channel {
     if (live.length === 0) {
       return new FailedCall(status.UNAVAILABLE, `plugin "${this.name}" has no live session`);
     }
-    const session = live.length === 1 ? live[0]! : this.pick(live, this.affinityKey);
+    const fresh = live.filter((session) => !session.retiring);
+    const candidates = fresh.length > 0 ? fresh : live;
+    const session = candidates.length === 1 ? candidates[0]! : this.pick(candidates, this.affinityKey);
     return session.channel.createCall(method, deadline, host, parentCall, flags);
   }
 

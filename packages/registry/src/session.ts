@@ -34,6 +34,11 @@ export interface PluginSession {
   readonly inFlight: number;
   /** False once the session is draining or closed: it takes no new calls. */
   readonly accepting: boolean;
+  /**
+   * True while the session is being replaced (maximum age reached): it still
+   * takes calls, but a fresh session of the same plugin is preferred.
+   */
+  readonly retiring: boolean;
   /** A grpc-js Channel whose calls go through this session's stream. */
   readonly channel: Channel;
 }

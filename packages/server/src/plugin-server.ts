@@ -45,6 +45,13 @@ export interface PluginServerOptions {
    * Defaults: every 10 000 ms, 20 000 ms to answer; `intervalMs: 0` turns pings off.
    */
   keepalive?: { intervalMs?: number; timeoutMs?: number };
+  /**
+   * Sessions older than this are drained: the plugin registers again on a new
+   * stream, with a fresh token that is authenticated and authorized again,
+   * and no call fails. This is how rotated tokens and revoked RBAC reach
+   * long-lived streams. Default: none (sessions live until they end).
+   */
+  maxConnectionAgeMs?: number;
   /** On stop, time in-flight calls have to finish before they are cut. Default 10 000 ms. */
   drainGraceMs?: number;
   /** Extra grpc-js server options (keepalive, for instance). Default none. */
@@ -122,6 +129,8 @@ export function createPluginServer(options: PluginServerOptions): PluginServer {
     },
     registerTimeoutMs: options.registerTimeoutMs ?? 10_000,
     keepalive,
+    maxConnectionAgeMs: options.maxConnectionAgeMs,
+    drainGraceMs: options.drainGraceMs ?? 10_000,
     logger,
     refusal: () => stopping,
     track(stream) {

@@ -32,6 +32,10 @@ export interface StreamContext {
   registerTimeoutMs: number;
   /** Liveness pings to revision-1 plugins; interval 0 turns them off. */
   keepalive: { intervalMs: number; timeoutMs: number };
+  /** Age after which a session is drained so the plugin reconnects (and is authenticated again). */
+  maxConnectionAgeMs: number | undefined;
+  /** Time a drained session has to finish its calls before it is cut. */
+  drainGraceMs: number;
   logger: Logger;
   /** Why new streams are refused now (the server is stopping), or undefined. */
   refusal(): string | undefined;
@@ -57,6 +61,8 @@ export class PluginStream {
   private readonly transport: SessionTransport;
   private drainListener: (() => void) | undefined;
   private liveness: Liveness | undefined;
+  private ageTimer: NodeJS.Timeout | undefined;
+  private offReplacement: (() => void) | undefined;
 
   constructor(
     private readonly call: Duplex,
@@ -87,11 +93,48 @@ export class PluginStream {
   }
 
   /** Tells the plugin to finish and reconnect elsewhere; its open calls go on. */
-  drain(reason: string, graceMs: number): void {
+  drain(reason: string, graceMs: number, hard = true): void {
     const session = this.session;
-    if (session instanceof TunnelSession) session.drain(reason, graceMs);
-    else if (session instanceof SeedSession) session.drain();
+    if (session instanceof TunnelSession) session.drain(reason, graceMs, hard);
+    else if (session instanceof SeedSession) session.drain(hard);
     else this.end(status.UNAVAILABLE, reason);
+  }
+
+  /**
+   * Drains the session once it is older than the maximum age: the plugin
+   * registers again on a new stream (authenticated afresh) while this one
+   * finishes its calls, and is then cut. Seed plugins, which cannot drain, are
+   * cut when idle.
+   */
+  private scheduleMaxAge(): void {
+    const age = this.ctx.maxConnectionAgeMs;
+    if (age === undefined || age <= 0) return;
+    // Up to 10% jitter, so plugins that connected together do not all reconnect together.
+    const delay = age + Math.floor(Math.random() * age * 0.1);
+    this.ageTimer = setTimeout(() => {
+      const reason = `session reached its maximum age of ${age} ms`;
+      this.drain(reason, this.ctx.drainGraceMs, false);
+      // Cut it at the end of the grace period whatever happens...
+      this.ageTimer = setTimeout(() => this.end(status.UNAVAILABLE, reason), this.ctx.drainGraceMs);
+      // ...but normally once its replacement is registered and its calls are done.
+      const name = this.session?.name;
+      this.offReplacement = this.ctx.registry.on("registered", (event) => {
+        if (event.session.name !== name || event.session === this.session) return;
+        this.offReplacement?.();
+        this.whenIdle(() => this.end(status.OK, reason));
+      });
+    }, delay);
+  }
+
+  private whenIdle(callback: () => void): void {
+    const session = this.session;
+    if (!session) return callback();
+    const check = () => {
+      if (this.state === "ended") return;
+      if (session.inFlight === 0) callback();
+      else setTimeout(check, 50);
+    };
+    check();
   }
 
   get inFlight(): number {
@@ -115,6 +158,8 @@ export class PluginStream {
     this.state = "ended";
     clearTimeout(this.registerTimer);
     this.liveness?.stop();
+    if (this.ageTimer) clearTimeout(this.ageTimer);
+    this.offReplacement?.();
     this.untrack();
     this.removeFromRegistry?.();
     this.session?.terminate(reason);
@@ -216,6 +261,7 @@ export class PluginStream {
       }
       this.state = "registered";
       this.removeFromRegistry = this.ctx.registry.add(this.session);
+      this.scheduleMaxAge();
       this.ctx.logger.info(
         {
           plugin: register.name,

@@ -8,6 +8,7 @@ import {
   PluginFrameworkError,
   parseSeedErrorCode,
   type StatusObject,
+  sanitizeCode,
 } from "@operator-plugin-framework/proto/wire";
 import { deadlineMs, SessionBase, type SessionInit } from "./session-base.js";
 import type { SessionLimits, SessionTransport } from "./transport.js";
@@ -82,7 +83,8 @@ export class SeedSession extends SessionBase {
   onError(error: PluginError): void {
     const current = this.outstanding;
     if (!current || (error.requestId && error.requestId !== current.requestId)) return;
-    const code = error.grpcCode || parseSeedErrorCode(error.code);
+    // grpc_code comes from the peer: clamp it into the valid range, as tunnel statuses are.
+    const code = error.grpcCode ? sanitizeCode(error.grpcCode) : parseSeedErrorCode(error.code);
     current.call?.fail(code === status.OK ? status.UNKNOWN : code, error.message);
     this.settle(current.requestId);
   }
@@ -98,8 +100,9 @@ export class SeedSession extends SessionBase {
     for (const call of calls) call.fail(status.UNAVAILABLE, message);
   }
 
-  drain(): void {
-    this.draining = true;
+  drain(hard = true): void {
+    if (hard) this.draining = true;
+    else this.retiring = true;
   }
 
   private issued(requestId: string): boolean {

@@ -29,6 +29,7 @@ export abstract class SessionBase implements PluginSession, ChannelInterface {
   /** Why the session takes no new calls; undefined while it does. */
   protected closedReason: string | undefined;
   protected draining = false;
+  retiring = false;
 
   constructor(init: SessionInit) {
     this.id = init.id;

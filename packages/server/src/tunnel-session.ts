@@ -77,10 +77,15 @@ export class TunnelSession extends SessionBase {
     }
   }
 
-  /** Stops taking new calls; open calls go on. */
-  drain(reason: string, graceMs = 0): void {
-    if (this.draining) return;
-    this.draining = true;
+  /**
+   * Tells the plugin to register again and finish its calls here. A hard
+   * drain (the operator stops) refuses new calls at once; a soft one (maximum
+   * age) keeps taking them until the plugin's new session is there.
+   */
+  drain(reason: string, graceMs = 0, hard = true): void {
+    if (this.draining || (!hard && this.retiring)) return;
+    if (hard) this.draining = true;
+    else this.retiring = true;
     this.scheduler.sendMessage({ payload: { $case: "drain", value: { reason, graceMs } } });
   }
 
