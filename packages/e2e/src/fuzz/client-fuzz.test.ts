@@ -28,15 +28,13 @@ type Scenario =
 
 const scenario: fc.Arbitrary<Scenario> = fc.oneof(
   steps([], ["r1"]).map((s) => ({ type: "unacked" as const, steps: s })),
-  fc
-    .integer({ min: 0, max: 3 })
-    .chain((calls) =>
-      steps(Array.from({ length: calls + 1 }, (_, i) => i + 1)).map((s) => ({
-        type: "acked" as const,
-        calls,
-        steps: s,
-      })),
-    ),
+  fc.integer({ min: 0, max: 3 }).chain((calls) =>
+    steps(Array.from({ length: calls + 1 }, (_, i) => i + 1)).map((s) => ({
+      type: "acked" as const,
+      calls,
+      steps: s,
+    })),
+  ),
 );
 
 const HELLO = GreeterServiceService.sayHello.path;
