@@ -33,6 +33,8 @@ export interface ConnectPluginOptions {
   token?: string | TokenProvider;
   /** A file holding the token, re-read on every attempt (rotated ServiceAccount tokens). Default: none. */
   tokenFile?: string;
+  /** Extra request headers sent when the plugin stream opens. Default: none. */
+  headers?: Readonly<Record<string, string>>;
   /** TLS settings for `https://` targets. Default: system roots, the target's host name. */
   tls?: { ca?: string | Buffer; serverName?: string };
   /**
@@ -264,6 +266,7 @@ function attemptConfig(options: ConnectPluginOptions): Omit<AttemptConfig, "onRe
       maxConcurrentStreams: maxConcurrent,
     },
     host: "operator",
+    headers: options.headers ?? {},
     keepalive: { intervalMs: 10_000, timeoutMs: 20_000, ...options.keepalive },
   };
 }

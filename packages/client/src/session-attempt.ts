@@ -28,6 +28,8 @@ export interface AttemptConfig {
   localSettings: Required<Settings>;
   limits: ServeLimits;
   host: string;
+  /** Extra request headers on every plugin stream. */
+  headers: Readonly<Record<string, string>>;
   /** Liveness pings to a revision-1 operator; interval 0 turns them off. */
   keepalive: { intervalMs: number; timeoutMs: number };
   onRegistered: (sessionId: string) => void;
@@ -66,6 +68,7 @@ export class SessionAttempt {
 
   start(token: string | undefined): void {
     const metadata = new Metadata();
+    for (const [key, value] of Object.entries(this.config.headers)) metadata.set(key, value);
     if (token) metadata.set("authorization", `Bearer ${token}`);
     const stream = this.client.pluginStream(metadata);
     this.stream = stream;
@@ -125,9 +128,12 @@ export class SessionAttempt {
   }
 
   private onMessage(message: PluginStreamMessage): void {
+    this.liveness?.onActivity();
     const payload = message.payload;
     switch (payload?.$case) {
       case "registerAck": {
+        // One acknowledgement per stream; a second one changes nothing.
+        if (this.dispatcher) return;
         if (!payload.value.accepted) {
           this.finish(payload.value.code || status.PERMISSION_DENIED, payload.value.message);
           return;

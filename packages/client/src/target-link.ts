@@ -96,16 +96,20 @@ export class TargetLink {
     while (!this.closed) {
       this.setState({ state: "connecting", attempt: failures + 1 });
       let drained = false;
+      let onDrained: () => void = () => {};
       const drainedSignal = new Promise<void>((resolve) => {
-        this.wake = () => {
+        onDrained = () => {
           drained = true;
           resolve();
         };
       });
+      // close() wakes the current attempt; a drain wakes only the attempt it arrived on,
+      // so a late drain on an already retired stream cannot retire its successor.
+      this.wake = onDrained;
       const attempt = new SessionAttempt(this.client, {
         ...this.options.attempt,
         onRegistered: (sessionId) => this.setState({ state: "registered", sessionId }),
-        onDrain: () => this.wake(),
+        onDrain: onDrained,
       });
       this.attempts.add(attempt);
       try {

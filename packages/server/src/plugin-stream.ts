@@ -194,6 +194,7 @@ export class PluginStream {
           this.pending.push(message);
           return;
         case "registered":
+          this.liveness?.onActivity();
           this.route(message);
           return;
         case "ended":

@@ -35,6 +35,15 @@ export class Liveness {
     this.schedule(this.options.intervalMs);
   }
 
+  /**
+   * Any message from the peer proves it alive. Under load an acknowledgement
+   * can wait behind megabytes of frames in the transport's buffers, so only
+   * silence for a whole timeout counts as death.
+   */
+  onActivity(): void {
+    this.outstanding = undefined;
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
