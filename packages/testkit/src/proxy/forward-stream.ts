@@ -46,7 +46,10 @@ export function forwardStream(
   upstream.on("response", (responseHeaders) => {
     if (inbound.destroyed || inbound.closed) return;
     responded = true;
-    if (upstream.endAfterHeaders) {
+    // A gRPC "trailers-only" answer carries grpc-status in its one HEADERS
+    // frame; Node does not always flag END_STREAM by the time "response"
+    // fires, so recognise it by its content and keep it trailers-only.
+    if (upstream.endAfterHeaders || responseHeaders["grpc-status"] !== undefined) {
       completed = true;
       inbound.respond(copyHeaders(responseHeaders, true), { endStream: true });
       return;
