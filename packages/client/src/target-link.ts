@@ -1,6 +1,6 @@
 import { type ChannelCredentials, type ChannelOptions, status } from "@grpc/grpc-js";
-import { PluginFrameworkServiceClient } from "@operator-plugin-framework/proto";
-import type { PluginFrameworkError } from "@operator-plugin-framework/proto/wire";
+import type { PluginFrameworkServiceClient } from "@operator-plugin-framework/proto";
+import { type PluginFrameworkError, PluginStreamClient } from "@operator-plugin-framework/proto/wire";
 import { type AttemptConfig, SessionAttempt } from "./session-attempt.js";
 import type { TokenProvider } from "./token.js";
 
@@ -49,11 +49,12 @@ export class TargetLink {
   registered = false;
 
   constructor(private readonly options: TargetLinkOptions) {
-    this.client = new PluginFrameworkServiceClient(
+    // The generic client with the fast codec: same service, same wire format.
+    this.client = new PluginStreamClient(
       options.grpcTarget,
       options.credentials,
       options.channelOptions,
-    );
+    ) as unknown as PluginFrameworkServiceClient;
     this.running = this.run();
   }
 

@@ -1,8 +1,12 @@
 import { unlink } from "node:fs/promises";
 import { type ChannelOptions, Server, ServerCredentials, status } from "@grpc/grpc-js";
 import type { PluginNameAuthorizer, StreamAuthenticator } from "@operator-plugin-framework/auth";
-import { PluginFrameworkServiceService } from "@operator-plugin-framework/proto";
-import { DEFAULT_SETTINGS, type Logger, quietLogger } from "@operator-plugin-framework/proto/wire";
+import {
+  DEFAULT_SETTINGS,
+  type Logger,
+  PluginStreamServiceDefinition,
+  quietLogger,
+} from "@operator-plugin-framework/proto/wire";
 import { PluginRegistry } from "@operator-plugin-framework/registry";
 import { formatListenAddress, parseListenAddress, removeStaleSocket } from "./listen-address.js";
 import { PluginStream, type StreamContext } from "./plugin-stream.js";
@@ -155,7 +159,7 @@ export function createPluginServer(options: PluginServerOptions): PluginServer {
         : {}),
       ...options.grpcOptions,
     });
-    server.addService(PluginFrameworkServiceService, {
+    server.addService(PluginStreamServiceDefinition, {
       pluginStream: (call: ConstructorParameters<typeof PluginStream>[0]) => {
         new PluginStream(call, context);
       },

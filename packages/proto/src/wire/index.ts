@@ -1,4 +1,10 @@
 export {
+  decodePluginStreamMessage,
+  encodePluginStreamMessage,
+  PluginStreamClient,
+  PluginStreamServiceDefinition,
+} from "./codec.js";
+export {
   DEFAULT_SETTINGS,
   effectiveSettings,
   MAX_STREAM_ID,
