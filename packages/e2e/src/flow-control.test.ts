@@ -6,6 +6,7 @@ import {
   TestServiceClient,
   TestServiceService,
 } from "@operator-plugin-framework/proto/testing";
+import { DEFAULT_SETTINGS } from "@operator-plugin-framework/proto/wire";
 import {
   type PluginConnection,
   startTestPlugin,
@@ -87,7 +88,7 @@ describe("chunking and flow control", () => {
             ) {
               const body = Buffer.alloc(64 * 1024);
               const pump = () => {
-                while (written < 256) {
+                while (written < 512) {
                   written++;
                   if (!call.write({ payload: { body } })) {
                     call.once("drain", pump);
@@ -109,15 +110,15 @@ describe("chunking and flow control", () => {
     await handlerBlocked;
     // This checks for the absence of progress, so it has to give the transport
     // time to misbehave: without flow control every write would complete and
-    // all 256 messages (16 MiB) would cross loopback in well under this.
+    // all 512 messages (32 MiB) would cross loopback in well under this.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    // The 1 MiB window holds 16 messages of 64 KiB; the Writable buffers 16 more.
-    expect(written).toBeLessThanOrEqual(32);
+    // The window holds initialWindowSize / 64 KiB messages; the Writable buffers 16 more.
+    expect(written).toBeLessThanOrEqual(DEFAULT_SETTINGS.initialWindowSize / (64 * 1024) + 16);
     let received = 0;
     stream.on("data", () => received++);
     stream.resume();
     await new Promise((resolve) => stream.on("end", resolve));
-    expect(received).toBe(256);
+    expect(received).toBe(512);
   });
 
   it("fails a message over the receive limit with RESOURCE_EXHAUSTED and keeps the session", async () => {

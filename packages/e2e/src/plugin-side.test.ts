@@ -6,6 +6,7 @@ import {
   SayHelloRequest,
   SayHelloResponse,
 } from "@operator-plugin-framework/proto/example";
+import { DEFAULT_SETTINGS } from "@operator-plugin-framework/proto/wire";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type OperatorSide, startFakeOperator } from "./fixtures/fake-operator.js";
 import { createGreeter } from "./greeter-impl.js";
@@ -141,7 +142,7 @@ describe("the plugin client against a hand-driven operator", () => {
     const cases: [string, (id: number) => Frame[], status, RegExp][] = [
       [
         "a chunk larger than negotiated",
-        (id) => [open(id), data(id, Buffer.alloc(65 * 1024), true)],
+        (id) => [open(id), data(id, Buffer.alloc(DEFAULT_SETTINGS.maxChunkSize + 1), true)],
         status.INVALID_ARGUMENT,
         /exceeds the negotiated maximum/,
       ],

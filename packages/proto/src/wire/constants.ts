@@ -8,8 +8,8 @@ export const PLUGIN_STREAM_PATH = "/pluginframework.v1.PluginFrameworkService/Pl
 
 /** Receiving-side defaults, used wherever a peer leaves a Settings field at 0. */
 export const DEFAULT_SETTINGS: Readonly<Required<Settings>> = Object.freeze({
-  initialWindowSize: 1 << 20,
-  maxChunkSize: 64 * 1024,
+  initialWindowSize: 4 << 20,
+  maxChunkSize: 1 << 20,
   maxConcurrentStreams: 1000,
   // grpc-js's default maximum receive message size.
   maxMessageSize: 4 * 1024 * 1024,
