@@ -1,5 +1,5 @@
 import { type Client, type ClientWritableStream, Metadata, type ServiceError, status } from "@grpc/grpc-js";
-import { PluginFrameworkError } from "@operator-plugin-framework/proto/wire";
+import { type ChannelInterface, PluginFrameworkError } from "@operator-plugin-framework/proto/wire";
 
 /** Options of one facade call. */
 export interface CallOptions {
@@ -44,6 +44,7 @@ export type ServiceFacade<S> = { [K in keyof S]: FacadeMethod<S[K]> };
 export function createFacade<S extends Record<string, MethodShape>>(
   client: Client,
   definition: S,
+  channel?: ChannelInterface,
 ): ServiceFacade<S> {
   const facade: Record<string, unknown> = {};
   for (const [key, method] of Object.entries(definition)) {
@@ -54,9 +55,70 @@ export function createFacade<S extends Record<string, MethodShape>>(
             clientStream(client, method, requests, options)
       : method.responseStream
         ? (request: unknown, options?: CallOptions) => serverStream(client, method, request, options)
-        : (request: unknown, options?: CallOptions) => unary(client, method, request, options);
+        : channel
+          ? (request: unknown, options?: CallOptions) => unaryOnChannel(channel, method, request, options)
+          : (request: unknown, options?: CallOptions) => unary(client, method, request, options);
   }
   return facade as ServiceFacade<S>;
+}
+
+/**
+ * One unary call driven straight on a channel, without a grpc-js Client: no
+ * interceptor chain and no stack capture per call, which is most of the
+ * client-side cost of a small call. Used when no interceptors are configured.
+ */
+export function unaryOnChannel<Res>(
+  channel: ChannelInterface,
+  method: MethodShape,
+  request: unknown,
+  options: CallOptions = {},
+): Promise<Res> {
+  return new Promise<Res>((resolve, reject) => {
+    if (options.signal?.aborted) return reject(cancelled(options.signal));
+    let bytes: Buffer;
+    try {
+      bytes = method.requestSerialize(request);
+    } catch (err) {
+      return reject(
+        new PluginFrameworkError(
+          status.INTERNAL,
+          `Request message serialization failure: ${(err as Error).message}`,
+        ),
+      );
+    }
+    const call = channel.createCall(method.path, deadlineOf(options), null, null, null);
+    let response: Res | undefined;
+    let received = false;
+    const detach = onAbort(options.signal, () =>
+      call.cancelWithStatus(status.CANCELLED, "Cancelled on client"),
+    );
+    call.start(options.metadata ?? new Metadata(), {
+      onReceiveMetadata() {},
+      onReceiveMessage(message: Buffer) {
+        try {
+          response = method.responseDeserialize(message);
+          received = true;
+        } catch (err) {
+          call.cancelWithStatus(status.INTERNAL, `Response message parsing error: ${(err as Error).message}`);
+        }
+      },
+      onReceiveStatus(result) {
+        detach();
+        if (result.code === status.OK) {
+          if (received) resolve(response as Res);
+          else
+            reject(
+              new PluginFrameworkError(status.UNIMPLEMENTED, "No message received", {
+                metadata: result.metadata,
+              }),
+            );
+        } else reject(new PluginFrameworkError(result.code, result.details, { metadata: result.metadata }));
+      },
+    });
+    call.sendMessageWithContext({}, bytes);
+    call.halfClose();
+    call.startRead();
+  });
 }
 
 /** One unary call, promise style. */

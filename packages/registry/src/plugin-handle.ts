@@ -1,6 +1,12 @@
 import { Client, type ClientOptions, credentials, type MethodDefinition } from "@grpc/grpc-js";
 import type { SessionPicker } from "./balancer.js";
-import { type CallOptions, createFacade, type MethodShape, type ServiceFacade, unary } from "./facade.js";
+import {
+  type CallOptions,
+  createFacade,
+  type MethodShape,
+  type ServiceFacade,
+  unaryOnChannel,
+} from "./facade.js";
 import { PoolChannel } from "./pool-channel.js";
 import type { PluginSession } from "./session.js";
 
@@ -25,12 +31,15 @@ export type ClientConstructor<C> = new (address: string, creds: any, options?: P
  */
 export class PluginHandle {
   private generic: Client | undefined;
+  private readonly pool: PoolChannel;
 
   constructor(
     readonly name: string,
     private readonly live: () => readonly PluginSession[],
     private readonly pick: SessionPicker,
-  ) {}
+  ) {
+    this.pool = new PoolChannel(name, live, pick, undefined);
+  }
 
   /** The plugin's sessions now, one per connected replica. */
   get sessions(): readonly PluginSession[] {
@@ -65,7 +74,7 @@ export class PluginHandle {
     if (method.requestStream || method.responseStream) {
       throw new TypeError(`${method.path} is a streaming method; use service() or client() for it`);
     }
-    return unary<Res>(this.genericClient(), method, request, options);
+    return unaryOnChannel<Res>(this.pool, method, request, options);
   }
 
   /**
@@ -81,10 +90,15 @@ export class PluginHandle {
     definition: S,
     options: PluginClientOptions = {},
   ): ServiceFacade<S> {
-    return createFacade(
-      options.affinityKey === undefined ? this.genericClient() : this.client(Client, options),
-      definition,
-    );
+    const client = options.affinityKey === undefined ? this.genericClient() : this.client(Client, options);
+    // Without interceptors, unary calls skip the grpc-js Client machinery.
+    const direct =
+      options.interceptors?.length || options.interceptor_providers?.length
+        ? undefined
+        : options.affinityKey === undefined
+          ? this.pool
+          : new PoolChannel(this.name, this.live, this.pick, options.affinityKey);
+    return createFacade(client, definition, direct);
   }
 
   private genericClient(): Client {

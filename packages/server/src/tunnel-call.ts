@@ -177,7 +177,7 @@ export class TunnelCall implements ChannelCall {
   private deliver(): void {
     const flow = this.flow;
     if (!flow || this.finished) return;
-    while (this.readsWanted > 0 && flow.queue.length > 0) {
+    while (this.readsWanted > 0 && flow.pending > 0) {
       if (!this.gotHeaders) {
         // Headers are optional on the wire: data implies empty headers.
         this.gotHeaders = true;
@@ -187,7 +187,7 @@ export class TunnelCall implements ChannelCall {
       this.listener?.onReceiveMessage(flow.read());
       if (this.finished) return;
     }
-    if (this.pendingStatus && flow.queue.length === 0) this.finish(this.pendingStatus);
+    if (this.pendingStatus && flow.pending === 0) this.finish(this.pendingStatus);
   }
 
   private finishLater(code: status, details: string): void {

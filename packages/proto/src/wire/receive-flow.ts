@@ -31,8 +31,10 @@ export class ReceiveFlow {
   private assembled = 0;
   private grantedEarly = 0;
   private pendingGrant = 0;
-  /** Complete messages not yet read by the application. */
-  readonly queue: InboundMessage[] = [];
+  // Complete messages not yet read: a queue with a moving head, since shift()
+  // is linear and one batch can complete thousands of messages.
+  private readonly queue: InboundMessage[] = [];
+  private head = 0;
 
   constructor(private readonly options: ReceiveFlowOptions) {
     this.window = options.windowSize;
@@ -64,7 +66,7 @@ export class ReceiveFlow {
     if (size > 0 || !more) this.parts.push(buffer);
     this.assembled += size;
     if (more) {
-      if (this.queue.length === 0 && size > 0) {
+      if (this.pending === 0 && size > 0) {
         this.grantedEarly += size;
         this.release(size);
       }
@@ -81,16 +83,29 @@ export class ReceiveFlow {
 
   /** Takes the next complete message and grants its bytes back to the peer. */
   read(): Buffer | undefined {
-    const message = this.queue.shift();
+    const message = this.queue[this.head];
     if (!message) return undefined;
+    this.queue[this.head++] = undefined as unknown as InboundMessage;
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
     let bytes = message.owed;
-    if (this.queue.length === 0 && this.assembled > this.grantedEarly) {
+    if (this.pending === 0 && this.assembled > this.grantedEarly) {
       // The peer may be blocked mid-message: grant what it already sent of it.
       bytes += this.assembled - this.grantedEarly;
       this.grantedEarly = this.assembled;
     }
     this.release(bytes);
     return message.data;
+  }
+
+  /** Complete messages waiting to be read. */
+  get pending(): number {
+    return this.queue.length - this.head;
   }
 
   /** True while a message is partly received. */
