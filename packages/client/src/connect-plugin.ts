@@ -2,6 +2,7 @@ import { lookup } from "node:dns/promises";
 import { EventEmitter } from "node:events";
 import { isIP } from "node:net";
 import { type ChannelOptions, credentials, status } from "@grpc/grpc-js";
+import { assertTokenTransportAllowed } from "@operator-plugin-framework/auth/token";
 import {
   DEFAULT_SETTINGS,
   type Logger,
@@ -105,14 +106,16 @@ export function connectPlugin(options: ConnectPluginOptions): PluginConnection {
   if (targets.length === 0)
     throw new PluginFrameworkError(status.INVALID_ARGUMENT, "connectPlugin needs at least one target");
   const tokens = tokenProvider(options.token, options.tokenFile);
-  for (const target of targets) {
-    if (tokens && !target.tls && !target.local && !options.allowInsecureToken) {
-      throw new PluginFrameworkError(
-        status.FAILED_PRECONDITION,
-        `refusing to send a token over plaintext to ${target.host}; use https:// or set allowInsecureToken`,
-      );
+  if (tokens) {
+    for (const target of targets) {
+      assertTokenTransportAllowed({
+        target: target.grpcTarget,
+        tls: target.tls,
+        allowInsecureToken: options.allowInsecureToken,
+      });
     }
   }
+
   const logger = options.logger ?? quietLogger;
   const attempt = attemptConfig(options);
   const events = new EventEmitter();

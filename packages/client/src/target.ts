@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { status } from "@grpc/grpc-js";
+import { isLoopbackHost } from "@operator-plugin-framework/auth/token";
 import { PluginFrameworkError } from "@operator-plugin-framework/proto/wire";
 
 /** A dial target, parsed. */
@@ -45,13 +46,7 @@ export function parseTarget(input: string): ParsedTarget {
   const port = url.port || (tls ? "443" : "80");
   const host = url.hostname.replace(/^\[|\]$/g, "");
   const hostPart = isIP(host) === 6 ? `[${host}]` : host;
-  return { grpcTarget: `${hostPart}:${port}`, tls, host, local: isLoopback(host), resolveAll, port };
-}
-
-/** 127.0.0.0/8, ::1 and localhost. */
-export function isLoopback(host: string): boolean {
-  if (host === "localhost" || host === "::1") return true;
-  return isIP(host) === 4 && host.startsWith("127.");
+  return { grpcTarget: `${hostPart}:${port}`, tls, host, local: isLoopbackHost(host), resolveAll, port };
 }
 
 function invalid(target: string, why: string): PluginFrameworkError {
