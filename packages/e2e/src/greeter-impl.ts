@@ -1,4 +1,4 @@
-import { type ServerUnaryCall, type sendUnaryData, status } from "@grpc/grpc-js";
+import { Metadata, type ServerUnaryCall, type sendUnaryData, status } from "@grpc/grpc-js";
 import type {
   GreeterServiceServer,
   SayHelloRequest,
@@ -21,6 +21,17 @@ export function createGreeter(servedBy: string) {
       const { name, delayMs } = call.request;
       if (name === "fail") return callback({ code: status.NOT_FOUND, details: "no such greeting" });
       if (name === "throw") throw new Error("handler exploded");
+      if (name === "throw-status")
+        throw Object.assign(new Error("gone"), {
+          code: status.FAILED_PRECONDITION,
+          details: "resource is gone",
+        });
+      if (name === "details") {
+        const trailer = new Metadata();
+        trailer.set("grpc-status-details-bin", Buffer.from([8, 5, 18, 3, 0x66, 0x6f, 0x6f]));
+        trailer.set("x-trailer", "t");
+        return callback({ code: status.NOT_FOUND, details: "with details", metadata: trailer });
+      }
       const answer = () => callback(null, { message: `hello ${name}`, servedBy });
       if (delayMs) setTimeout(answer, delayMs);
       else answer();

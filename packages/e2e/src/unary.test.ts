@@ -56,6 +56,35 @@ describe("unary calls through the plugin stream", () => {
     await expect(call).rejects.toMatchObject({ code: status.NOT_FOUND, details: "no such greeting" });
   });
 
+  it("passes a thrown error's message as UNKNOWN, and a thrown status as that status", async () => {
+    const handle = server.registry.get("aws");
+    await expect(
+      handle.call(GreeterServiceService.sayHello, { name: "throw", delayMs: 0 }),
+    ).rejects.toMatchObject({
+      code: status.UNKNOWN,
+      details: "handler exploded",
+    });
+    await expect(
+      handle.call(GreeterServiceService.sayHello, { name: "throw-status", delayMs: 0 }),
+    ).rejects.toMatchObject({
+      code: status.FAILED_PRECONDITION,
+      details: "resource is gone",
+    });
+  });
+
+  it("carries status details (grpc-status-details-bin) and trailers to the caller", async () => {
+    const client = server.registry.get("aws").client(GreeterServiceClient);
+    const error = await new Promise<{ code: number; details: string; metadata: Metadata }>((resolve) =>
+      client.sayHello({ name: "details", delayMs: 0 }, (err) => resolve(err as never)),
+    );
+    expect(error.code).toBe(status.NOT_FOUND);
+    expect(error.details).toBe("with details");
+    expect(error.metadata.get("grpc-status-details-bin")[0]).toEqual(
+      Buffer.from([8, 5, 18, 3, 0x66, 0x6f, 0x6f]),
+    );
+    expect(error.metadata.get("x-trailer")).toEqual(["t"]);
+  });
+
   it("gives UNIMPLEMENTED for a method the plugin does not serve", async () => {
     const call = server.registry.get("aws").call(TestServiceService.emptyCall, {});
     await expect(call).rejects.toMatchObject({
