@@ -6,4 +6,5 @@ export {
   type PluginConnection,
 } from "./connect-plugin.js";
 export type { ServiceEntry } from "./service-table.js";
+export { type CloseOnSignalsOptions, closeOnSignals } from "./signals.js";
 export type { TokenProvider } from "./token.js";
