@@ -4,7 +4,7 @@ import { GreeterServiceService } from "@operator-plugin-framework/proto/example"
 import { createPluginServer } from "@operator-plugin-framework/server";
 import type { ChildReply, ChildRequest } from "./scale-protocol.js";
 
-const server = createPluginServer({ listen: "127.0.0.1:0", drainGraceMs: 1_000 });
+const server = createPluginServer({ listen: "127.0.0.1:0", drainGraceMs: 1_000, authenticator: "none" });
 const running = server.start();
 const [address] = await server.ready();
 

@@ -91,7 +91,7 @@ describe("operator restarts", () => {
     });
     await first.close();
     await expect.poll(() => plugin.isRegistered).toBe(false);
-    const second = createPluginServer({ listen: address });
+    const second = createPluginServer({ listen: address, authenticator: "none" });
     const running = second.start();
     await second.ready();
     const listeningAt = Date.now();

@@ -22,10 +22,14 @@ export interface PluginServerOptions {
   /** The registry sessions are added to. Default: a new one, at `server.registry`. */
   registry?: PluginRegistry;
   /**
-   * Establishes who a plugin is when its stream opens. Default: none, and
-   * sessions carry no identity (local development only; a warning is logged).
+   * Establishes who a plugin is when its stream opens: the auth package's
+   * `proxyHeaderAuthenticator()` behind kube-rbac-proxy, or
+   * `tokenReviewAuthenticator()` with `tls` for in-process checks. `"none"`
+   * chooses local development explicitly: sessions carry no identity.
+   * Default: none as well, but with a process warning, since an operator
+   * that forgot to choose should be told.
    */
-  authenticator?: StreamAuthenticator;
+  authenticator?: StreamAuthenticator | "none";
   /** Decides whether an identity may register a name. Default: any name. */
   authorizeName?: PluginNameAuthorizer;
   /** TLS for the listener (in-process authentication mode). Default: plaintext. */
@@ -111,13 +115,18 @@ export function createPluginServer(options: PluginServerOptions): PluginServer {
     stopRequested = resolve;
   });
 
-  if (!options.authenticator) {
-    logger.warn({}, "plugin server has no authenticator: plugins are not authenticated (development only)");
+  const authenticator = options.authenticator === "none" ? undefined : options.authenticator;
+  if (options.authenticator === undefined) {
+    process.emitWarning(
+      'createPluginServer() has no authenticator: plugins are not authenticated. Choose one, or pass authenticator: "none" for local development.',
+      "PluginServerWarning",
+    );
   }
+  if (!authenticator) logger.warn({}, "plugin server does not authenticate plugins (development only)");
 
   const context: StreamContext = {
     registry,
-    authenticator: options.authenticator,
+    authenticator,
     authorizeName: options.authorizeName,
     limits: {
       maxReceiveMessageSize: maxReceive,

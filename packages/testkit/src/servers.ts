@@ -36,7 +36,7 @@ export async function startTestServer(
     dir = await mkdtemp(join(tmpdir(), "opf-"));
     listen = `unix://${join(dir, "plugins.sock")}`;
   }
-  const server = createPluginServer({ drainGraceMs: 1_000, ...rest, listen });
+  const server = createPluginServer({ drainGraceMs: 1_000, authenticator: "none", ...rest, listen });
   const running = server.start();
   const [address] = await server.ready();
   const close = async () => {

@@ -36,6 +36,7 @@ export class FrameScheduler {
   private scheduled = false;
   private blocked = false;
   private closed = false;
+  private flushing = false;
   private readonly flushBound = () => this.flush();
 
   constructor(options: FrameSchedulerOptions) {
@@ -84,8 +85,22 @@ export class FrameScheduler {
     setImmediate(this.flushBound);
   }
 
-  /** Writes batches until nothing is sendable or the transport pushes back. */
+  /**
+   * Writes batches until nothing is sendable or the transport pushes back.
+   * Re-entrant calls (a write callback that queues the call's status, say)
+   * return at once: the running flush picks up what they queued, in order.
+   */
   flush(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      this.flushBatches();
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private flushBatches(): void {
     this.scheduled = false;
     while (!this.blocked && !this.closed) {
       const frames = this.control;
