@@ -274,8 +274,10 @@ function toBuffer(value: string | Buffer): Buffer {
 
 /** Resolves when no stream has a call in flight, or after `graceMs`. */
 async function waitForCalls(streams: Set<PluginStream>, graceMs: number): Promise<void> {
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && [...streams].some((stream) => stream.inFlight > 0)) {
-    await new Promise((resolve) => setTimeout(resolve, Math.min(20, deadline - Date.now())));
-  }
+  let timer: NodeJS.Timeout | undefined;
+  const graceOver = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, graceMs);
+  });
+  await Promise.race([Promise.all([...streams].map((stream) => stream.idle())), graceOver]);
+  clearTimeout(timer);
 }

@@ -129,12 +129,14 @@ export class PluginStream {
   private whenIdle(callback: () => void): void {
     const session = this.session;
     if (!session) return callback();
-    const check = () => {
-      if (this.state === "ended") return;
-      if (session.inFlight === 0) callback();
-      else setTimeout(check, 50);
-    };
-    check();
+    void session.idle().then(() => {
+      if (this.state !== "ended") callback();
+    });
+  }
+
+  /** Resolves once this stream has no call in flight. */
+  idle(): Promise<void> {
+    return this.session?.idle() ?? Promise.resolve();
   }
 
   get inFlight(): number {

@@ -62,6 +62,7 @@ export class SeedSession extends SessionBase {
       current.call = undefined;
       current.timer = setTimeout(() => this.settle(current.requestId), this.abandonGraceMs);
     }
+    this.checkIdle();
   }
 
   onResponse(response: PluginRPCResponse): void {
@@ -98,6 +99,7 @@ export class SeedSession extends SessionBase {
     this.queue.length = 0;
     this.outstanding = undefined;
     for (const call of calls) call.fail(status.UNAVAILABLE, message);
+    this.checkIdle();
   }
 
   drain(hard = true): void {
@@ -115,6 +117,7 @@ export class SeedSession extends SessionBase {
     if (this.outstanding.timer) clearTimeout(this.outstanding.timer);
     this.outstanding = undefined;
     this.pump();
+    this.checkIdle();
   }
 
   private pump(): void {

@@ -30,6 +30,7 @@ export abstract class SessionBase implements PluginSession, ChannelInterface {
   protected closedReason: string | undefined;
   protected draining = false;
   retiring = false;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(init: SessionInit) {
     this.id = init.id;
@@ -48,6 +49,18 @@ export abstract class SessionBase implements PluginSession, ChannelInterface {
 
   /** A client closing its channel must not end the plugin's session: no-op. */
   close(): void {}
+
+  /** Resolves once no call is open on this session (at once if none is). */
+  idle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Subclasses call this whenever a call ends or the session terminates. */
+  protected checkIdle(): void {
+    if (this.inFlight > 0 || this.idleWaiters.length === 0) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
 
   get channel(): ChannelInterface {
     return this;

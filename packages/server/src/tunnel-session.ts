@@ -61,7 +61,7 @@ export class TunnelSession extends SessionBase {
   }
 
   closeStream(id: number): void {
-    this.streams.delete(id);
+    if (this.streams.delete(id)) this.checkIdle();
   }
 
   /** Frames from the plugin. A frame for a stream we never opened ends the session. */
@@ -97,6 +97,7 @@ export class TunnelSession extends SessionBase {
     this.streams.clear();
     const message = `plugin "${this.name}" session closed: ${reason}`;
     for (const call of calls) call.onSessionClosed(message);
+    this.checkIdle();
   }
 }
 
