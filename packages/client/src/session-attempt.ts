@@ -48,6 +48,8 @@ export class SessionAttempt {
   private drained = false;
   private seedCalls = 0;
   private accepting = true;
+  private finished = false;
+  private onDrainAck: () => void = () => {};
   private liveness: Liveness | undefined;
   private idleWaiters: (() => void)[] = [];
   readonly done: Promise<AttemptResult>;
@@ -92,23 +94,41 @@ export class SessionAttempt {
     });
   }
 
+  /**
+   * Leaves gracefully: tells a revision-1 operator to route no new calls
+   * here and waits (up to `graceMs`) for its acknowledgement, which comes in
+   * order after every call it already sent; then waits for the open calls to
+   * finish. A seed operator cannot be told, so new calls are refused at once.
+   */
+  async leave(graceMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    if (this.dispatcher && !this.finished) {
+      const acknowledged = new Promise<void>((resolve) => {
+        this.onDrainAck = resolve;
+      });
+      this.stream?.write({
+        payload: { $case: "drain", value: { reason: "plugin is shutting down", graceMs, ack: false } },
+      });
+      await Promise.race([acknowledged, graceOver, this.done]);
+    }
+    this.stopAccepting();
+    await Promise.race([this.idle(), graceOver]);
+    clearTimeout(timer);
+  }
+
   /** New calls are refused from now on; open ones go on. */
   stopAccepting(): void {
     this.accepting = false;
     this.dispatcher?.stopAccepting();
   }
 
-  /** Resolves when no call is open, or after `graceMs`. */
-  idle(graceMs: number): Promise<void> {
+  /** Resolves when no call is open. */
+  private idle(): Promise<void> {
     if (this.inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, graceMs);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.idleWaiters.push(done);
-    });
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private checkIdle(): void {
@@ -122,9 +142,21 @@ export class SessionAttempt {
     this.finish(status.CANCELLED, "plugin closed the connection");
   }
 
-  /** Half-closes the stream, telling the operator we are done. */
-  end(): void {
+  /**
+   * Ends the stream the polite way: every queued frame goes out first (the
+   * status of the last call, say), then the half-close; the operator answers
+   * by ending its side. Cancels if that takes longer than `timeoutMs`.
+   */
+  async endGracefully(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([this.dispatcher?.scheduler.empty(), timedOut]);
     this.stream?.end();
+    await Promise.race([this.done, timedOut]);
+    clearTimeout(timer);
+    this.cancel();
   }
 
   private onMessage(message: PluginStreamMessage): void {
@@ -190,6 +222,10 @@ export class SessionAttempt {
           });
         return;
       case "drain":
+        if (payload.value.ack) {
+          this.onDrainAck();
+          return;
+        }
         this.drained = true;
         this.config.onDrain();
         return;
@@ -205,6 +241,7 @@ export class SessionAttempt {
   }
 
   private finish(code: status, details: string): void {
+    this.finished = true;
     this.liveness?.stop();
     this.dispatcher?.close();
     this.seedCalls = 0;

@@ -75,10 +75,8 @@ export class TargetLink {
     this.wake();
     await Promise.all(
       [...this.attempts].map(async (attempt) => {
-        attempt.stopAccepting();
-        await attempt.idle(graceMs);
-        attempt.end();
-        attempt.cancel();
+        await attempt.leave(graceMs);
+        await attempt.endGracefully(1_000);
       }),
     );
     await this.running;
@@ -165,10 +163,8 @@ export class TargetLink {
     });
     await Promise.race([attempt.done, graceOver]);
     clearTimeout(timer);
-    attempt.stopAccepting();
-    await attempt.idle(1_000);
-    attempt.end();
-    attempt.cancel();
+    await attempt.leave(1_000);
+    await attempt.endGracefully(1_000);
     this.attempts.delete(attempt);
   }
 

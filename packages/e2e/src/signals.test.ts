@@ -69,11 +69,7 @@ describe("closeOnSignals in a plugin main", () => {
     expect(server.registry.has("sigterm")).toBe(false);
   });
 
-  // Fails today: TargetLink.close() half-closes and cancels the stream in the
-  // same turn after the last call goes idle, so the call's final frames never
-  // reach the operator (the call fails with UNAVAILABLE "plugin closed its
-  // stream"). Remove `.fails` once close() waits for the operator's status.
-  it.fails("lets a call in flight finish before exiting 0 on SIGTERM", async () => {
+  it("lets a call in flight finish before exiting 0 on SIGTERM", async () => {
     await using server = await startTestServer();
     const { child } = await spawnSignalPlugin(server.target, "draining");
     const handle = server.registry.get("draining");

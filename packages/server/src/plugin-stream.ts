@@ -303,6 +303,11 @@ export class PluginStream {
         else
           this.call.write({ payload: { $case: "ping", value: { nonce: payload.value.nonce, ack: true } } });
         return;
+      case "drain":
+        if (!(session instanceof TunnelSession))
+          throw invalid("drain from a plugin that registered without revision 1");
+        session.pluginLeaving();
+        return;
       case "register":
         throw invalid("duplicate register on one stream");
       default:

@@ -86,7 +86,16 @@ export class TunnelSession extends SessionBase {
     if (this.draining || (!hard && this.retiring)) return;
     if (hard) this.draining = true;
     else this.retiring = true;
-    this.scheduler.sendMessage({ payload: { $case: "drain", value: { reason, graceMs } } });
+    this.scheduler.sendMessage({ payload: { $case: "drain", value: { reason, graceMs, ack: false } } });
+  }
+
+  /**
+   * The plugin is leaving: take no new calls here, and confirm in order on
+   * the stream, so the plugin knows every call it will get is already sent.
+   */
+  pluginLeaving(): void {
+    this.draining = true;
+    this.scheduler.sendMessage({ payload: { $case: "drain", value: { reason: "", graceMs: 0, ack: true } } });
   }
 
   terminate(reason: string): void {

@@ -51,7 +51,9 @@ describe("fuzz regressions", () => {
         },
       },
     });
-    const drain = encode({ payload: { $case: "drain", value: { reason: "moving", graceMs: 0 } } });
+    const drain = encode({
+      payload: { $case: "drain", value: { reason: "moving", graceMs: 0, ack: false } },
+    });
     const operator = await startByteOperator();
     const plugin = connectPlugin({
       name: "drained",

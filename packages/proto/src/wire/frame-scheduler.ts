@@ -37,6 +37,7 @@ export class FrameScheduler {
   private blocked = false;
   private closed = false;
   private flushing = false;
+  private emptyWaiters: (() => void)[] = [];
   private readonly flushBound = () => this.flush();
 
   constructor(options: FrameSchedulerOptions) {
@@ -77,6 +78,18 @@ export class FrameScheduler {
     this.closed = true;
     this.control = [];
     this.ready.clear();
+    this.notifyEmpty();
+  }
+
+  /** Resolves once every queued frame was handed to the transport (or the scheduler closed). */
+  empty(): Promise<void> {
+    this.flush();
+    if (this.closed || (this.control.length === 0 && this.ready.size === 0)) return Promise.resolve();
+    return new Promise((resolve) => this.emptyWaiters.push(resolve));
+  }
+
+  private notifyEmpty(): void {
+    for (const resolve of this.emptyWaiters.splice(0)) resolve();
   }
 
   private schedule(): void {
@@ -113,7 +126,7 @@ export class FrameScheduler {
           if (bytes >= this.maxBatchBytes) break;
         }
       }
-      if (frames.length === 0) return;
+      if (frames.length === 0) return this.notifyEmpty();
       if (!this.write({ payload: { $case: "frames", value: { frames } } })) this.blocked = true;
     }
   }

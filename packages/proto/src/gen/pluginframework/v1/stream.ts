@@ -52,7 +52,8 @@ export interface PluginStreamMessage {
     | //
     /**
      * operator -> plugin: the operator is going away; finish in-flight calls
-     * and reconnect (elsewhere).
+     * and reconnect (elsewhere). plugin -> operator: the plugin is going away;
+     * route no new calls here (the operator answers with ack = true).
      */
     { $case: "drain"; value: Drain }
     | undefined;
@@ -251,11 +252,16 @@ export interface Ping {
   ack: boolean;
 }
 
-/** Drain says the operator is stopping. */
+/** Drain says one side is stopping. */
 export interface Drain {
   reason: string;
   /** How long in-flight calls have before they are cut. */
   graceMs: number;
+  /**
+   * Operator -> plugin, answering the plugin's drain: no new call will follow
+   * on this stream, so the plugin may end it once its open calls are done.
+   */
+  ack: boolean;
 }
 
 function createBasePluginStreamMessage(): PluginStreamMessage {
@@ -1678,7 +1684,7 @@ export const Ping: MessageFns<Ping> = {
 };
 
 function createBaseDrain(): Drain {
-  return { reason: "", graceMs: 0 };
+  return { reason: "", graceMs: 0, ack: false };
 }
 
 export const Drain: MessageFns<Drain> = {
@@ -1688,6 +1694,9 @@ export const Drain: MessageFns<Drain> = {
     }
     if (message.graceMs !== 0) {
       writer.uint32(16).uint32(message.graceMs);
+    }
+    if (message.ack !== false) {
+      writer.uint32(24).bool(message.ack);
     }
     return writer;
   },
@@ -1719,6 +1728,14 @@ export const Drain: MessageFns<Drain> = {
             }
 
             message.graceMs = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.ack = reader.bool();
             continue;
           }
         }
