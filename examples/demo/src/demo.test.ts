@@ -7,7 +7,7 @@ const root = fileURLToPath(new URL("../../../", import.meta.url));
 const main = fileURLToPath(new URL("./main.ts", import.meta.url));
 
 describe("the demo", () => {
-  it("runs the operator and two plugins, prints registrations and typed call results, and exits 0", async () => {
+  it("runs the operator and two plugins, prints registrations, typed call results and a refused impostor, and exits 0", async () => {
     const child = spawn(process.execPath, ["--conditions=opf-source", "--import", "tsx", main], {
       cwd: root,
       stdio: ["ignore", "pipe", "pipe"],
@@ -26,7 +26,7 @@ describe("the demo", () => {
 
     expect(output).toContain("✔ demo finished");
     expect(code, output).toBe(0);
-    // The identity comes from the proxy's headers, after a token review.
+    // The identity comes from the proxy's headers, after a TokenReview against the fake API.
     expect(output).toContain('registered plugin "aws" v1.0.0 as system:serviceaccount:plugins:aws');
     expect(output).toContain('registered plugin "gcp" v1.0.0 as system:serviceaccount:plugins:gcp');
     expect(output).toMatch(
@@ -36,6 +36,15 @@ describe("the demo", () => {
       /registry\.get\("gcp"\)\.call\(SayHello.*→ "hello Grace" \(served by gcp\/pid-\d+\)/,
     );
     expect(output).toContain('["hello Linus #1","hello Linus #2","hello Linus #3"]');
+    // An impostor with gcp's token may not register as "aws": the operator's
+    // SubjectAccessReview refuses it, and the refusal reaches it through the proxy.
+    expect(output).toContain("impostor");
+    expect(output).toMatch(
+      /refused, through the proxy: PERMISSION_DENIED\n.*system:serviceaccount:plugins:gcp may not register plugin "aws"/,
+    );
+    expect(output).toMatch(
+      /registry\.get\("aws"\) is still the real plugin → "hello Ada" \(served by aws\/pid-\d+\)/,
+    );
     expect(output).toContain('NOT_FOUND: plugin "azure" is not registered; registered: aws, gcp');
     expect(output).toContain('operator saw: unregistered "aws"');
     expect(output).toContain('operator saw: unregistered "gcp"');

@@ -1,19 +1,21 @@
 // The demo: the example operator and two example plugins ("aws", "gcp") as
-// separate processes on loopback, a few typed calls through the plugins'
-// streams, then a graceful shutdown. Exits 0 on success, non-zero on any
+// separate processes on loopback behind a fake kube-rbac-proxy and a fake
+// Kubernetes API, a few typed calls through the plugins' streams, an impostor
+// refused, then a graceful shutdown. Exits 0 on success, non-zero on any
 // failure, and never leaves a child process behind.
 import { fileURLToPath } from "node:url";
 import { type Child, killAll, type LogLine, startChild } from "./child.js";
-import { type DemoProxy, startDemoProxy } from "./proxy-setup.js";
+import { type DemoCluster, startDemoCluster } from "./fake-cluster.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const operatorMain = fileURLToPath(new URL("../../operator/src/main.ts", import.meta.url));
 const pluginMain = fileURLToPath(new URL("../../plugin/src/main.ts", import.meta.url));
 const GUARD_MS = 30_000;
 const PLUGINS = ["aws", "gcp"] as const;
+const PERMISSION_DENIED = 7;
 // Declared before the top-level await below runs the demo, which uses it.
 const commandIds = { last: 0 };
-let proxy: DemoProxy | undefined;
+let cluster: DemoCluster | undefined;
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
 
@@ -42,31 +44,43 @@ try {
 } finally {
   clearTimeout(guard);
   killAll();
-  await proxy?.close();
+  await cluster?.close();
 }
 
 async function runDemo(): Promise<void> {
-  say("▶ starting the operator (plugin server on 127.0.0.1, ephemeral port)");
+  say("▶ starting a Kubernetes API (testkit fake) with the RBAC of examples/deploy");
+  cluster = await startDemoCluster([...PLUGINS]);
+  say(
+    `  API on ${cluster.apiUrl}: ServiceAccounts plugins/aws and plugins/gcp may each register only their own name`,
+  );
+
+  say("\n▶ starting the operator (plugin server on 127.0.0.1, ephemeral port)");
   const operator = startChild(
     "operator",
     operatorMain,
-    ["--listen", "127.0.0.1:0", "--commands", "--call-interval-ms", "0", "--trust-proxy-headers"],
+    [
+      ...["--listen", "127.0.0.1:0", "--commands", "--call-interval-ms", "0"],
+      ...["--trust-proxy-headers", "--kubeconfig", cluster.kubeconfigFile],
+    ],
     root,
   );
   const listening = await operator.waitFor("the operator to listen", (l) => l.msg === "operator listening");
   const address = (listening.addresses as string[])[0]!;
   say(
-    `  operator (pid ${operator.process.pid}) listening on ${address}, trusting the proxy's identity headers`,
+    `  operator (pid ${operator.process.pid}) listening on ${address}: identity from the proxy's headers, ` +
+      "plugin names checked with SubjectAccessReviews",
   );
 
-  proxy = await startDemoProxy(address, [...PLUGINS]);
-  say(`  kube-rbac-proxy (testkit fake) on ${proxy.url}: TLS, bearer token review, SAR, → h2c ${address}`);
+  const proxyUrl = await cluster.startProxy(address);
+  say(
+    `  kube-rbac-proxy (testkit fake) on ${proxyUrl}: TLS, TokenReview, SubjectAccessReview, → h2c ${address}`,
+  );
 
   say(
     "\n▶ starting plugins aws and gcp, each in its own process, dialing the proxy with its ServiceAccount token",
   );
   const plugins = new Map<string, Child>();
-  for (const name of PLUGINS) plugins.set(name, startPlugin(proxy, name, name));
+  for (const name of PLUGINS) plugins.set(name, startPlugin(proxyUrl, name, name));
   for (const name of PLUGINS) {
     const seen = await operator.waitFor(
       `the operator to see "${name}" register`,
@@ -105,6 +119,24 @@ async function runDemo(): Promise<void> {
     `  client(GreeterServiceClient).countGreetings (server streaming, gcp) → ${JSON.stringify(stream.messages)}`,
   );
 
+  say('\n▶ an impostor: a plugin with the gcp ServiceAccount\'s token tries to register as "aws"');
+  const impostor = startPlugin(proxyUrl, "aws", "gcp");
+  const refused = await impostor.waitFor(
+    "the impostor to be refused",
+    (l) => l.msg === "plugin connection rejected" || l.msg === "plugin connection registered",
+  );
+  if (refused.code !== PERMISSION_DENIED) {
+    throw new Error(
+      `expected the impostor to be refused with PERMISSION_DENIED, got ${JSON.stringify(refused)}`,
+    );
+  }
+  say(`  impostor (pid ${impostor.process.pid}) refused, through the proxy: PERMISSION_DENIED`);
+  say(`    ${refused.details}`);
+  const still = await ask(operator, { op: "greet", plugin: "aws", name: "Ada" });
+  say(`  registry.get("aws") is still the real plugin → "${still.message}" (served by ${still.servedBy})`);
+  impostor.process.kill("SIGTERM");
+  await expectCleanExit(impostor);
+
   say("\n▶ calling a plugin that is not registered");
   const unknown = await ask(operator, { op: "greet", plugin: "azure", name: "nobody" }, "call failed");
   if (unknown.code !== "NOT_FOUND") throw new Error(`expected NOT_FOUND for "azure", got ${unknown.code}`);
@@ -123,19 +155,26 @@ async function runDemo(): Promise<void> {
   operator.process.kill("SIGTERM");
   await expectCleanExit(operator);
   say("  operator stopped and exited 0");
-  await proxy.close();
-  proxy = undefined;
+  await cluster.close();
+  cluster = undefined;
 }
 
 /** A plugin process named `name` that presents the token of ServiceAccount `plugins/<account>`. */
-function startPlugin(proxy: DemoProxy, name: string, account: string): Child {
+function startPlugin(proxyUrl: string, name: string, account: string): Child {
   const label = name === account ? name : `${name}(as ${account})`;
   return startChild(
     label,
     pluginMain,
     [
-      ...["--name", name, "--version", "1.0.0", "--target", proxy.url],
-      ...["--ca-file", proxy.caFile, "--server-name", "localhost", "--token-file", proxy.tokenFile(account)],
+      ...["--name", name, "--version", "1.0.0", "--target", proxyUrl],
+      ...[
+        "--ca-file",
+        cluster!.caFile,
+        "--server-name",
+        "localhost",
+        "--token-file",
+        cluster!.tokenFile(account),
+      ],
     ],
     root,
   );

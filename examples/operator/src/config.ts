@@ -11,10 +11,22 @@ export interface OperatorConfig {
   /** Read `call …` commands from stdin (one JSON object per line). */
   commands: boolean;
   /**
-   * Trust kube-rbac-proxy's identity headers and let a ServiceAccount register
-   * only its own name. Only for a loopback listener behind the proxy.
+   * Trust kube-rbac-proxy's identity headers, and let an identity register
+   * only the plugin names RBAC grants it (SubjectAccessReview, verb
+   * `register` on `plugins.pluginframework.io`). Only for a loopback listener
+   * behind the proxy.
    */
   trustProxyHeaders: boolean;
+  /**
+   * The kubeconfig for those SubjectAccessReviews. Undefined: the client's
+   * default (`KUBECONFIG`, `~/.kube/config`, or the in-cluster ServiceAccount).
+   */
+  kubeconfig: string | undefined;
+  /**
+   * Drain a plugin's session after this age, so the plugin reconnects with its
+   * current (rotated) token and is authorized again; 0 turns it off.
+   */
+  maxConnectionAgeMs: number;
   /** Stop when stdin closes, so a supervising parent that dies takes us with it. */
   exitWithParent: boolean;
 }
@@ -28,6 +40,8 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
       "call-timeout-ms": { type: "string" },
       commands: { type: "boolean" },
       "trust-proxy-headers": { type: "boolean" },
+      kubeconfig: { type: "string" },
+      "max-connection-age-ms": { type: "string" },
       "exit-with-parent": { type: "boolean" },
     },
   });
@@ -38,6 +52,10 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
     callTimeoutMs: toMs(values["call-timeout-ms"] ?? env.OPERATOR_CALL_TIMEOUT_MS ?? "2000"),
     commands: values.commands ?? env.OPERATOR_COMMANDS === "1",
     trustProxyHeaders: values["trust-proxy-headers"] ?? env.OPERATOR_TRUST_PROXY_HEADERS === "1",
+    kubeconfig: values.kubeconfig,
+    maxConnectionAgeMs: toMs(
+      values["max-connection-age-ms"] ?? env.OPERATOR_MAX_CONNECTION_AGE_MS ?? "600000",
+    ),
     exitWithParent: values["exit-with-parent"] ?? env.OPF_EXIT_WITH_PARENT === "1",
   };
 }

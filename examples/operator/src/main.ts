@@ -1,12 +1,16 @@
 // The example operator: serves plugins, logs who registers, and calls every
 // registered plugin periodically (and on demand from stdin). SIGTERM/SIGINT
 // stop it gracefully: in-flight calls finish, plugins are told to go.
+import { KubeConfig } from "@kubernetes/client-node";
+import {
+  proxyHeaderAuthenticator,
+  subjectAccessReviewNameAuthorizer,
+} from "@operator-plugin-framework/auth/operator";
 import { createPluginServer } from "@operator-plugin-framework/server";
 import { serveCommands } from "./commands.js";
 import { readConfig } from "./config.js";
 import { describeError, greetAll } from "./greeter-calls.js";
 import { createJsonLogger } from "./json-logger.js";
-import { nameMatchesServiceAccount, proxyHeaderIdentity } from "./proxy-identity.js";
 
 const config = readConfig(process.argv.slice(2), process.env);
 const logger = createJsonLogger({ component: "operator", pid: process.pid });
@@ -15,8 +19,16 @@ const stop = new AbortController();
 const server = createPluginServer({
   listen: config.listen,
   logger,
+  ...(config.maxConnectionAgeMs > 0 ? { maxConnectionAgeMs: config.maxConnectionAgeMs } : {}),
   ...(config.trustProxyHeaders
-    ? { authenticator: proxyHeaderIdentity(), authorizeName: nameMatchesServiceAccount }
+    ? {
+        // Safe only because the listener is loopback behind kube-rbac-proxy
+        // (--auth-header-fields-enabled), which overwrites these headers.
+        authenticator: proxyHeaderAuthenticator(),
+        // A plugin may register only the names an RBAC rule grants its
+        // ServiceAccount (resourceNames), so nobody can take over another's name.
+        authorizeName: subjectAccessReviewNameAuthorizer({ kubeConfig: loadKubeConfig(config.kubeconfig) }),
+      }
     : {}),
 });
 const { registry } = server;
@@ -89,4 +101,11 @@ async function callPeriodically(intervalMs: number, signal: AbortSignal): Promis
       else logger.warn({ method: "SayHello", plugin, ...describeError(result.reason) }, "call failed");
     }
   }
+}
+
+function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  if (path) kubeConfig.loadFromFile(path);
+  else kubeConfig.loadFromDefault();
+  return kubeConfig;
 }
