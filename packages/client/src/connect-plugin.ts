@@ -276,11 +276,17 @@ function attemptConfig(options: ConnectPluginOptions): Omit<AttemptConfig, "onRe
 
 function channelOptions(options: ConnectPluginOptions, target: ParsedTarget): ChannelOptions {
   const keepalive = { intervalMs: 10_000, timeoutMs: 20_000, ...options.keepalive };
+  const backoff = { initialMs: 100, maxMs: 10_000, ...options.backoff };
   const serverName = options.tls?.serverName ?? (target.resolveAll && target.tls ? target.host : undefined);
   return {
     "grpc.max_receive_message_length":
       (options.maxReceiveMessageSize ?? DEFAULT_SETTINGS.maxMessageSize) + 1024 * 1024,
     "grpc.max_send_message_length": -1,
+    // Our own backoff decides when to reconnect; grpc-js's (1 s growing to
+    // 120 s, shared across clients of a target) must not add to it.
+    "grpc.initial_reconnect_backoff_ms": Math.max(1, backoff.initialMs),
+    "grpc.max_reconnect_backoff_ms": Math.max(1, backoff.maxMs),
+    "grpc.use_local_subchannel_pool": 1,
     ...(serverName
       ? { "grpc.ssl_target_name_override": serverName, "grpc.default_authority": serverName }
       : {}),

@@ -106,11 +106,13 @@ export class PluginRegistry {
   }
 
   /**
-   * Resolves when `name` has a session (at once if it has one). Rejects with
+   * Resolves when `name` has a session that takes calls (at once if it has one). Rejects with
    * DEADLINE_EXCEEDED after `timeoutMs`, or CANCELLED when `signal` aborts.
    */
   waitFor(name: string, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<PluginHandle> {
-    if (this.has(name)) return Promise.resolve(this.handle(name));
+    // A draining session does not count: its plugin is on its way out.
+    if (this.byName.get(name)?.some((session) => session.accepting))
+      return Promise.resolve(this.handle(name));
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const done = () => {

@@ -76,8 +76,11 @@ export interface PluginServer extends AsyncDisposable {
   readonly addresses: readonly string[];
   /**
    * Listens and serves until `signal` aborts or `stop()` is called, then
-   * drains. Resolves only when every socket, timer and stream is released.
-   * Rejects if listening fails. Calling it twice returns the same promise.
+   * drains. Resolves once the server has closed its listeners, streams and
+   * timers (the OS may free the listening socket one event-loop turn later).
+   * Rejects if listening fails. Calling it twice returns the same promise;
+   * after `stop()`, or with an already-aborted signal, it resolves without
+   * listening, and `ready()` resolves with no addresses.
    */
   start(signal?: AbortSignal): Promise<void>;
   /** Resolves with the bound addresses once listening (starts the server if needed). */
@@ -225,10 +228,12 @@ export function createPluginServer(options: PluginServerOptions): PluginServer {
       });
       started = (async () => {
         const onAbort = () => stopRequested();
-        if (signal?.aborted) stopRequested();
+        // Stopped before it started (stop(), or an already-aborted signal): never listen.
+        if (signal?.aborted) stopping = "the operator is shutting down";
         signal?.addEventListener("abort", onAbort, { once: true });
         try {
-          if (!stopping) {
+          if (stopping) resolveReady(addresses);
+          else {
             try {
               await listenAll();
               resolveReady(addresses);
