@@ -170,7 +170,7 @@ for (const mode of modes) {
     it("refuses a name the identity is not granted with PERMISSION_DENIED and registers nothing", async () => {
       const refusal = await firstRefusal(connect("aws", "gcp-token"));
       expect(refusal.code).toBe(status.PERMISSION_DENIED);
-      expect(refusal.details).toMatch(/may not register plugin "aws"/);
+      expect(refusal.details).toMatch(/may not register plugins.pluginframework.io "aws"/);
       expect(env.server.registry.has("aws")).toBe(false);
     });
 

@@ -218,7 +218,7 @@ export class PluginStream {
         if (!decision.allowed) {
           throw new PluginFrameworkError(
             status.PERMISSION_DENIED,
-            `${identity.user} may not register plugin "${register.name}"${decision.reason ? `: ${decision.reason}` : ""}`,
+            decision.reason ?? `${identity.user} may not register plugin "${register.name}"`,
           );
         }
       }
