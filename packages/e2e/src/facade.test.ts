@@ -12,13 +12,14 @@ import { createGreeter } from "./greeter-impl.js";
 describe("promise and async-iterable facade", () => {
   let server: TestServer;
   let plugin: PluginConnection;
+  const greeterImpl = createGreeter("p1");
 
   beforeAll(async () => {
     server = await startTestServer();
     plugin = await startTestPlugin({
       name: "aws",
       target: server.target,
-      services: [[GreeterServiceService, createGreeter("p1").impl]],
+      services: [[GreeterServiceService, greeterImpl.impl]],
     });
   });
   afterAll(async () => {
@@ -41,10 +42,12 @@ describe("promise and async-iterable facade", () => {
   it("leaving a server stream early cancels the call", async () => {
     const handle = server.registry.get("aws");
     const greeter = handle.service(GreeterServiceService);
-    for await (const reply of greeter.countGreetings({ name: "early", count: 100_000 })) {
+    const cancelledBefore = greeterImpl.stats.cancelledStreams;
+    for await (const reply of greeter.countGreetings({ name: "early", count: 10_000_000 })) {
       expect(reply.message).toBe("hello early #0");
       break;
     }
+    await expect.poll(() => greeterImpl.stats.cancelledStreams).toBe(cancelledBefore + 1);
     await expect.poll(() => handle.sessions[0]!.inFlight).toBe(0);
   });
 
@@ -73,7 +76,7 @@ describe("promise and async-iterable facade", () => {
     const seen: string[] = [];
     const run = (async () => {
       for await (const reply of greeter.countGreetings(
-        { name: "abort", count: 1_000_000 },
+        { name: "abort", count: 10_000_000 },
         { signal: controller.signal },
       )) {
         seen.push(reply.message);

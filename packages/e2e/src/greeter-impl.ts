@@ -8,6 +8,7 @@ import type {
 /** A greeter for tests; `events` records what handlers saw. */
 export function createGreeter(servedBy: string) {
   const seen: { metadata: Record<string, unknown>; deadline: unknown; cancelled: boolean }[] = [];
+  const stats = { cancelledStreams: 0 };
   const impl: Partial<GreeterServiceServer> = {
     sayHello(
       call: ServerUnaryCall<SayHelloRequest, SayHelloResponse>,
@@ -38,8 +39,19 @@ export function createGreeter(servedBy: string) {
     },
     countGreetings(call) {
       const { name, count } = call.request;
-      for (let i = 0; i < count; i++) call.write({ message: `hello ${name} #${i}`, servedBy });
-      call.end();
+      call.on("cancelled", () => {
+        stats.cancelledStreams++;
+      });
+      let i = 0;
+      // Honours backpressure, as a real streaming handler should.
+      const pump = () => {
+        while (i < count && !call.cancelled) {
+          const writable = call.write({ message: `hello ${name} #${i++}`, servedBy });
+          if (!writable) return void call.once("drain", pump);
+        }
+        if (!call.cancelled) call.end();
+      };
+      pump();
     },
     collectNames(call, callback) {
       const names: string[] = [];
@@ -51,5 +63,5 @@ export function createGreeter(servedBy: string) {
       call.on("end", () => call.end());
     },
   };
-  return { impl, seen };
+  return { impl, seen, stats };
 }
