@@ -28,7 +28,7 @@ export function serveSeedCall(
         value: { message, code: goCodeName(code), requestId: rpc.requestId, grpcCode: code },
       },
     });
-  if (!handler || handler.kind !== "unary") {
+  if (handler?.kind !== "unary") {
     return fail(status.UNIMPLEMENTED, `unknown method ${rpc.method}`);
   }
   invokeHandler(new SeedServerCall(rpc, handler, write, fail), handler);
