@@ -40,7 +40,7 @@ describe("the demo", () => {
     // SubjectAccessReview refuses it, and the refusal reaches it through the proxy.
     expect(output).toContain("impostor");
     expect(output).toMatch(
-      /refused, through the proxy: PERMISSION_DENIED\n.*system:serviceaccount:plugins:gcp may not register plugin "aws"/,
+      /refused, through the proxy: PERMISSION_DENIED\n.*"system:serviceaccount:plugins:gcp" may not register plugins\.pluginframework\.io "aws"/,
     );
     expect(output).toMatch(
       /registry\.get\("aws"\) is still the real plugin → "hello Ada" \(served by aws\/pid-\d+\)/,
