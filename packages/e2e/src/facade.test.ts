@@ -70,6 +70,22 @@ describe("promise and async-iterable facade", () => {
     expect(replies).toEqual(["hello x", "hello y"]);
   });
 
+  it("one signal cancels many calls at once", async () => {
+    const handle = server.registry.get("aws");
+    const controller = new AbortController();
+    const calls = Array.from({ length: 30 }, () =>
+      handle.call(
+        GreeterServiceService.sayHello,
+        { name: "slow", delayMs: 60_000 },
+        { signal: controller.signal },
+      ),
+    );
+    await expect.poll(() => handle.sessions[0]!.inFlight).toBe(30);
+    controller.abort();
+    const results = await Promise.allSettled(calls);
+    expect(results.every((r) => r.status === "rejected" && r.reason.code === status.CANCELLED)).toBe(true);
+  });
+
   it("an aborted signal cancels a stream with CANCELLED", async () => {
     const greeter = server.registry.get("aws").service(GreeterServiceService);
     const controller = new AbortController();

@@ -247,10 +247,28 @@ function deadlineOf(options: CallOptions): Date | number {
   return deadline;
 }
 
+// One listener per signal, however many calls share it (a reconcile-wide
+// signal, say): a listener per call would trip Node's max-listeners warning.
+const abortWatchers = new WeakMap<AbortSignal, Set<() => void>>();
+
 function onAbort(signal: AbortSignal | undefined, cancel: () => void): () => void {
   if (!signal) return () => {};
-  signal.addEventListener("abort", cancel, { once: true });
-  return () => signal.removeEventListener("abort", cancel);
+  let watchers = abortWatchers.get(signal);
+  if (!watchers) {
+    const set = new Set<() => void>();
+    watchers = set;
+    abortWatchers.set(signal, set);
+    signal.addEventListener(
+      "abort",
+      () => {
+        for (const fn of [...set]) fn();
+        set.clear();
+      },
+      { once: true },
+    );
+  }
+  watchers.add(cancel);
+  return () => watchers.delete(cancel);
 }
 
 function cancelled(signal: AbortSignal): PluginFrameworkError {
