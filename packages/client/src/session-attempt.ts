@@ -106,13 +106,18 @@ export class SessionAttempt {
       timer = setTimeout(resolve, graceMs);
     });
     if (this.dispatcher && !this.finished) {
+      let ackTimer: NodeJS.Timeout | undefined;
       const acknowledged = new Promise<void>((resolve) => {
         this.onDrainAck = resolve;
+        // An operator that does not answer within 2 s is broken or swamped:
+        // refuse new calls from then on instead of waiting out the whole grace.
+        ackTimer = setTimeout(resolve, Math.min(graceMs, 2_000));
       });
       this.stream?.write({
         payload: { $case: "drain", value: { reason: "plugin is shutting down", graceMs, ack: false } },
       });
-      await Promise.race([acknowledged, graceOver, this.done]);
+      await Promise.race([acknowledged, this.done]);
+      clearTimeout(ackTimer);
     }
     this.stopAccepting();
     await Promise.race([this.idle(), graceOver]);

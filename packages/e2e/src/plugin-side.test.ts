@@ -39,6 +39,8 @@ describe("the plugin client against a hand-driven operator", () => {
     plugin = connectPlugin({
       name: "aws",
       version: "9.9.9",
+      // This operator never answers the plugin's drain on close: keep the wait short.
+      drainGraceMs: 200,
       target: operator.target,
       services: [[GreeterServiceService, createGreeter("p").impl]],
     });
