@@ -118,6 +118,7 @@ export function connectPlugin(options: ConnectPluginOptions): PluginConnection {
 
   const logger = options.logger ?? quietLogger;
   const attempt = attemptConfig(options);
+  const backoff = { initialMs: 100, maxMs: 10_000, multiplier: 2, ...options.backoff };
   const events = new EventEmitter();
   const states = new Map<string, ConnectionState>();
   const links = new Map<string, TargetLink>();
@@ -132,10 +133,10 @@ export function connectPlugin(options: ConnectPluginOptions): PluginConnection {
     credentials: target.tls
       ? credentials.createSsl(options.tls?.ca ? Buffer.from(options.tls.ca) : null)
       : credentials.createInsecure(),
-    channelOptions: channelOptions(options, target),
+    channelOptions: channelOptions(options, target, attempt, backoff),
     attempt,
     tokens,
-    backoff: { initialMs: 100, maxMs: 10_000, multiplier: 2, ...options.backoff },
+    backoff,
     drainGraceMs,
     onState: (state) => {
       const next = { ...state, target: grpcTarget };
@@ -274,13 +275,15 @@ function attemptConfig(options: ConnectPluginOptions): Omit<AttemptConfig, "onRe
   };
 }
 
-function channelOptions(options: ConnectPluginOptions, target: ParsedTarget): ChannelOptions {
-  const keepalive = { intervalMs: 10_000, timeoutMs: 20_000, ...options.keepalive };
-  const backoff = { initialMs: 100, maxMs: 10_000, ...options.backoff };
+function channelOptions(
+  options: ConnectPluginOptions,
+  target: ParsedTarget,
+  { keepalive, limits }: Pick<AttemptConfig, "keepalive" | "limits">,
+  backoff: { initialMs: number; maxMs: number },
+): ChannelOptions {
   const serverName = options.tls?.serverName ?? (target.resolveAll && target.tls ? target.host : undefined);
   return {
-    "grpc.max_receive_message_length":
-      (options.maxReceiveMessageSize ?? DEFAULT_SETTINGS.maxMessageSize) + 1024 * 1024,
+    "grpc.max_receive_message_length": limits.maxReceiveMessageSize + 1024 * 1024,
     "grpc.max_send_message_length": -1,
     // Our own backoff decides when to reconnect; grpc-js's (1 s growing to
     // 120 s, shared across clients of a target) must not add to it.

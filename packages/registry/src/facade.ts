@@ -128,23 +128,17 @@ export function unary<Res>(
   request: unknown,
   options: CallOptions = {},
 ): Promise<Res> {
-  return new Promise<Res>((resolve, reject) => {
-    if (options.signal?.aborted) return reject(cancelled(options.signal));
-    const call = client.makeUnaryRequest(
+  return promiseCall<Res>(options, (done) =>
+    client.makeUnaryRequest(
       method.path,
       method.requestSerialize,
       method.responseDeserialize,
       request,
       options.metadata ?? new Metadata(),
       { deadline: deadlineOf(options) },
-      (err: ServiceError | null, value?: unknown) => {
-        detach();
-        if (err) reject(err);
-        else resolve(value as Res);
-      },
-    );
-    const detach = onAbort(options.signal, () => call.cancel());
-  });
+      done,
+    ),
+  );
 }
 
 function clientStream<Res>(
@@ -153,22 +147,34 @@ function clientStream<Res>(
   requests: RequestStream<unknown>,
   options: CallOptions = {},
 ): Promise<Res> {
-  return new Promise<Res>((resolve, reject) => {
-    if (options.signal?.aborted) return reject(cancelled(options.signal));
+  return promiseCall<Res>(options, (done) => {
     const call = client.makeClientStreamRequest(
       method.path,
       method.requestSerialize,
       method.responseDeserialize,
       options.metadata ?? new Metadata(),
       { deadline: deadlineOf(options) },
-      (err: ServiceError | null, value?: unknown) => {
-        detach();
-        if (err) reject(err);
-        else resolve(value as Res);
-      },
+      done,
     );
-    const detach = onAbort(options.signal, () => call.cancel());
     void pump(requests, call);
+    return call;
+  });
+}
+
+/** A grpc-js callback-style call as a promise; the signal cancels it. */
+function promiseCall<Res>(
+  options: CallOptions,
+  start: (done: (err: ServiceError | null, value?: unknown) => void) => { cancel(): void },
+): Promise<Res> {
+  return new Promise<Res>((resolve, reject) => {
+    if (options.signal?.aborted) return reject(cancelled(options.signal));
+    let detach = () => {};
+    const call = start((err, value) => {
+      detach();
+      if (err) reject(err);
+      else resolve(value as Res);
+    });
+    detach = onAbort(options.signal, () => call.cancel());
   });
 }
 

@@ -11,9 +11,8 @@ import {
   sanitizeCode,
 } from "@operator-plugin-framework/proto/wire";
 import { deadlineMs, SessionBase, type SessionInit } from "./session-base.js";
+import { SessionCall } from "./session-call.js";
 import type { SessionLimits, SessionTransport } from "./transport.js";
-
-let nextCallNumber = 1;
 
 /**
  * A seed-protocol (Go prototype) plugin session. Seed plugins answer unary
@@ -133,8 +132,7 @@ export class SeedSession extends SessionBase {
 }
 
 /** A unary call to a seed plugin: one request, one response or error. */
-export class SeedCall implements ChannelCall {
-  private readonly callNumber = nextCallNumber++;
+export class SeedCall extends SessionCall<SeedSession> implements ChannelCall {
   private listener: InterceptingListener | undefined;
   request: Buffer | undefined;
   private response: Buffer | undefined;
@@ -143,10 +141,12 @@ export class SeedCall implements ChannelCall {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly session: SeedSession,
+    session: SeedSession,
     readonly method: string,
     private readonly deadline: number,
-  ) {}
+  ) {
+    super(session);
+  }
 
   start(_metadata: Metadata, listener: InterceptingListener): void {
     this.listener = listener;
@@ -211,17 +211,6 @@ export class SeedCall implements ChannelCall {
 
   fail(code: status, details: string): void {
     this.finish({ code, details, metadata: new Metadata() });
-  }
-
-  getPeer(): string {
-    return this.session.peerLabel;
-  }
-  getCallNumber(): number {
-    return this.callNumber;
-  }
-  setCredentials(): void {}
-  getAuthContext(): null {
-    return null;
   }
 
   private deliver(): void {

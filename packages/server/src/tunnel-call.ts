@@ -12,11 +12,10 @@ import {
   type StatusObject,
   sanitizeCode,
 } from "@operator-plugin-framework/proto/wire";
+import { SessionCall } from "./session-call.js";
 import type { TunnelSession } from "./tunnel-session.js";
 
 type FrameKind = NonNullable<Frame["kind"]>;
-
-let nextCallNumber = 1;
 
 /**
  * One call through a plugin's stream, seen from the operator: the Call a
@@ -24,8 +23,7 @@ let nextCallNumber = 1;
  * onReceiveStatus, after every message the client read, and never a hang,
  * since the deadline, a cancel and the session's end all finish it.
  */
-export class TunnelCall implements ChannelCall {
-  private readonly callNumber = nextCallNumber++;
+export class TunnelCall extends SessionCall<TunnelSession> implements ChannelCall {
   private listener: InterceptingListener | undefined;
   private streamId = 0;
   private out: OutboundStream | undefined;
@@ -37,10 +35,12 @@ export class TunnelCall implements ChannelCall {
   private deadlineTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly session: TunnelSession,
+    session: TunnelSession,
     private readonly method: string,
     private readonly deadline: number,
-  ) {}
+  ) {
+    super(session);
+  }
 
   start(metadata: Metadata, listener: InterceptingListener): void {
     this.listener = listener;
@@ -115,17 +115,6 @@ export class TunnelCall implements ChannelCall {
       if (opened) this.out.pushFrame({ $case: "cancel", value: { code, message: details } });
     }
     this.finish({ code, details, metadata: new Metadata() });
-  }
-
-  getPeer(): string {
-    return this.session.peerLabel;
-  }
-  getCallNumber(): number {
-    return this.callNumber;
-  }
-  setCredentials(): void {}
-  getAuthContext(): null {
-    return null;
   }
 
   /** A frame from the plugin for this call. Protocol violations end only this call. */

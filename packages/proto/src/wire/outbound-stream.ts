@@ -62,16 +62,6 @@ export class OutboundStream implements FrameSource {
     return this.pulled;
   }
 
-  /** Bytes of message data queued but not yet sent. */
-  get pendingBytes(): number {
-    let total = 0;
-    for (let i = this.head; i < this.items.length; i++) {
-      const item = this.items[i]!;
-      if (isMessage(item)) total += item.data.length - item.offset;
-    }
-    return total;
-  }
-
   get sendable(): boolean {
     const item = this.items[this.head];
     if (item === undefined) return false;
