@@ -132,6 +132,31 @@ describe("bad input on a plugin stream", () => {
   });
 });
 
+describe("a plugin flooding the stream while it is being authorized", () => {
+  it("is cut with RESOURCE_EXHAUSTED instead of buffered without bound", async () => {
+    let release: () => void = () => {};
+    const authorizing = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await using server = await startTestServer({
+      authenticator: { mode: "test", authenticate: async () => ({ user: "flooder", groups: [] }) },
+      authorizeName: async () => {
+        await authorizing;
+        return { allowed: true };
+      },
+    });
+    const raw = openRawStream(server.target);
+    raw.send(register("flood", 1));
+    for (let i = 0; i < 100; i++) raw.send({ payload: { $case: "ping", value: { nonce: i, ack: false } } });
+    const ended = await raw.status;
+    release();
+    expect(ended.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(ended.details).toMatch(/before registration completed/);
+    expect(server.registry.has("flood")).toBe(false);
+    raw.close();
+  });
+});
+
 describe("seed-protocol plugins", () => {
   it("answers unary calls sent as rpc_call, with errors mapped from the Go code names", async () => {
     await using server = await startTestServer();

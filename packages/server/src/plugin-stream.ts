@@ -43,6 +43,8 @@ export interface StreamContext {
   track(stream: PluginStream): () => void;
 }
 
+const MAX_PENDING_BEFORE_REGISTERED = 64;
+
 type Duplex = ServerDuplexStream<PluginStreamMessage, PluginStreamMessage>;
 
 /**
@@ -193,6 +195,13 @@ export class PluginStream {
           return;
         case "registering":
           if (message.payload?.$case === "register") throw invalid("duplicate register on one stream");
+          // Authentication may take a network round trip; a plugin must not fill memory meanwhile.
+          if (this.pending.length >= MAX_PENDING_BEFORE_REGISTERED) {
+            throw new PluginFrameworkError(
+              status.RESOURCE_EXHAUSTED,
+              `more than ${MAX_PENDING_BEFORE_REGISTERED} messages before registration completed`,
+            );
+          }
           this.pending.push(message);
           return;
         case "registered":
