@@ -1,6 +1,6 @@
 import { createInterface } from "node:readline";
-import type { Logger } from "@operator-plugin-framework/proto/wire";
 import type { PluginRegistry } from "@operator-plugin-framework/registry";
+import type { Logger } from "@operator-plugin-framework/server";
 import { countGreetings, describeError, greet, greetAll } from "./greeter-calls.js";
 
 /**

@@ -1,4 +1,4 @@
-import type { Logger } from "@operator-plugin-framework/proto/wire";
+import type { Logger } from "@operator-plugin-framework/client";
 
 type Level = "debug" | "info" | "warn" | "error";
 const order: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };

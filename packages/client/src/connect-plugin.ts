@@ -8,7 +8,7 @@ import {
   type Logger,
   PluginFrameworkError,
   quietLogger,
-} from "@operator-plugin-framework/proto/wire";
+} from "@operator-plugin-framework/wire";
 import { buildServiceTable, type ServiceEntry } from "./service-table.js";
 import type { AttemptConfig } from "./session-attempt.js";
 import { type ParsedTarget, parseTarget } from "./target.js";

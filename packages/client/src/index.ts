@@ -1,4 +1,9 @@
-export { PluginFrameworkError } from "@operator-plugin-framework/proto/wire";
+export {
+  isStatusError,
+  type Logger,
+  PluginFrameworkError,
+  quietLogger,
+} from "@operator-plugin-framework/wire";
 export {
   type ConnectionState,
   type ConnectPluginOptions,

@@ -6,7 +6,7 @@ import {
   ServerWritableStreamImpl,
   serverErrorToStatus,
 } from "@grpc/grpc-js/build/src/server-call.js";
-import type { ServerInterceptingCallInterface } from "@operator-plugin-framework/proto/wire";
+import type { ServerInterceptingCallInterface } from "@operator-plugin-framework/wire";
 import type { MethodHandler } from "./service-table.js";
 
 type Surface = { cancelled: boolean; emit(event: string, ...args: unknown[]): boolean; destroy?: () => void };

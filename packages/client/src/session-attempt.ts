@@ -5,7 +5,7 @@ import type {
   ServiceDescriptor,
   Settings,
 } from "@operator-plugin-framework/proto";
-import { effectiveSettings, Liveness, PROTOCOL_REVISION } from "@operator-plugin-framework/proto/wire";
+import { effectiveSettings, Liveness, PROTOCOL_REVISION } from "@operator-plugin-framework/wire";
 import { serveSeedCall } from "./seed-server-call.js";
 import type { MethodHandler } from "./service-table.js";
 import { type ServeLimits, TunnelDispatcher } from "./tunnel-dispatcher.js";

@@ -1,4 +1,4 @@
-import { type Logger, quietLogger } from "@operator-plugin-framework/proto/wire";
+import { type Logger, quietLogger } from "@operator-plugin-framework/wire";
 
 /** Options of {@link closeOnSignals}. */
 export interface CloseOnSignalsOptions {

@@ -1,6 +1,6 @@
 import { type ChannelCredentials, type ChannelOptions, status } from "@grpc/grpc-js";
 import type { PluginFrameworkServiceClient } from "@operator-plugin-framework/proto";
-import { type PluginFrameworkError, PluginStreamClient } from "@operator-plugin-framework/proto/wire";
+import { type PluginFrameworkError, PluginStreamClient } from "@operator-plugin-framework/wire";
 import { type AttemptConfig, SessionAttempt } from "./session-attempt.js";
 import type { TokenProvider } from "./token.js";
 

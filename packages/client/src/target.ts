@@ -1,7 +1,7 @@
 import { isIP } from "node:net";
 import { status } from "@grpc/grpc-js";
 import { isLoopbackHost } from "@operator-plugin-framework/auth/token";
-import { PluginFrameworkError } from "@operator-plugin-framework/proto/wire";
+import { PluginFrameworkError } from "@operator-plugin-framework/wire";
 
 /** A dial target, parsed. */
 export interface ParsedTarget {

@@ -1,6 +1,6 @@
 import { status } from "@grpc/grpc-js";
 import { serviceAccountToken, staticToken, type TokenSource } from "@operator-plugin-framework/auth/token";
-import { PluginFrameworkError } from "@operator-plugin-framework/proto/wire";
+import { PluginFrameworkError } from "@operator-plugin-framework/wire";
 
 /**
  * Anything that can produce a bearer token; asked on every connection

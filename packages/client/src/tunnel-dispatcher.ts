@@ -5,7 +5,7 @@ import {
   FrameScheduler,
   OutboundStream,
   PluginFrameworkError,
-} from "@operator-plugin-framework/proto/wire";
+} from "@operator-plugin-framework/wire";
 import { invokeHandler } from "./invoke-handler.js";
 import type { MethodHandler } from "./service-table.js";
 import { TunnelServerCall } from "./tunnel-server-call.js";

@@ -8,7 +8,7 @@ import {
   PluginFrameworkError,
   ReceiveFlow,
   type ServerInterceptingCallInterface,
-} from "@operator-plugin-framework/proto/wire";
+} from "@operator-plugin-framework/wire";
 import type { MethodHandler } from "./service-table.js";
 import type { TunnelDispatcher } from "./tunnel-dispatcher.js";
 

@@ -6,13 +6,13 @@ import {
   TestServiceClient,
   TestServiceService,
 } from "@operator-plugin-framework/proto/testing";
-import { DEFAULT_SETTINGS } from "@operator-plugin-framework/proto/wire";
 import {
   type PluginConnection,
   startTestPlugin,
   startTestServer,
   type TestServer,
 } from "@operator-plugin-framework/testkit";
+import { DEFAULT_SETTINGS } from "@operator-plugin-framework/wire";
 import { afterEach, describe, expect, it } from "vitest";
 import { createInteropService } from "./conformance/interop-service.js";
 

@@ -6,7 +6,7 @@ import {
   SayHelloRequest,
   SayHelloResponse,
 } from "@operator-plugin-framework/proto/example";
-import { DEFAULT_SETTINGS } from "@operator-plugin-framework/proto/wire";
+import { DEFAULT_SETTINGS } from "@operator-plugin-framework/wire";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type OperatorSide, startFakeOperator } from "./fixtures/fake-operator.js";
 import { createGreeter } from "./greeter-impl.js";

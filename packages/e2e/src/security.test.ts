@@ -10,11 +10,11 @@ import {
   type PluginConnection,
 } from "@operator-plugin-framework/client";
 import { GreeterServiceService } from "@operator-plugin-framework/proto/example";
-import { PLUGIN_STREAM_PATH } from "@operator-plugin-framework/proto/wire";
 import { startTestServer, type TestServer } from "@operator-plugin-framework/testkit";
 import { startFakeKubeApi } from "@operator-plugin-framework/testkit/kube";
 import { startFakeKubeRbacProxy } from "@operator-plugin-framework/testkit/proxy";
 import { createTestCertificates } from "@operator-plugin-framework/testkit/tls";
+import { PLUGIN_STREAM_PATH } from "@operator-plugin-framework/wire";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGreeter } from "./greeter-impl.js";
 

@@ -1,6 +1,6 @@
 /**
  * The `pluginframework.v1` wire protocol: generated messages and the
- * PluginFrameworkService definition. Frame helpers shared by the operator and
- * plugin sides live in `@operator-plugin-framework/proto/wire`.
+ * PluginFrameworkService definition. The runtime that speaks it is in
+ * `@operator-plugin-framework/wire`, internal to server and client.
  */
 export * from "./gen/pluginframework/v1/stream.js";

@@ -1,5 +1,5 @@
 import { type Client, type ClientWritableStream, Metadata, type ServiceError, status } from "@grpc/grpc-js";
-import { type ChannelInterface, PluginFrameworkError } from "@operator-plugin-framework/proto/wire";
+import { type ChannelInterface, PluginFrameworkError } from "@operator-plugin-framework/wire";
 
 /** Options of one facade call. */
 export interface CallOptions {

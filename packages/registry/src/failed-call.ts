@@ -3,7 +3,7 @@ import type {
   ChannelCall as Call,
   InterceptingListener,
   MessageContext,
-} from "@operator-plugin-framework/proto/wire";
+} from "@operator-plugin-framework/wire";
 
 let nextCallNumber = 1;
 

@@ -1,4 +1,9 @@
-export { PluginFrameworkError } from "@operator-plugin-framework/proto/wire";
+export {
+  isStatusError,
+  type Logger,
+  PluginFrameworkError,
+  quietLogger,
+} from "@operator-plugin-framework/wire";
 export { leastInFlight, roundRobin, type SessionPicker } from "./balancer.js";
 export type { CallOptions, FacadeMethod, MethodShape, RequestStream, ServiceFacade } from "./facade.js";
 export { FailedCall } from "./failed-call.js";

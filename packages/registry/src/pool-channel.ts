@@ -3,7 +3,7 @@ import type {
   ChannelCall as Call,
   ChannelInterface as Channel,
   ChannelRef,
-} from "@operator-plugin-framework/proto/wire";
+} from "@operator-plugin-framework/wire";
 import type { SessionPicker } from "./balancer.js";
 import { FailedCall } from "./failed-call.js";
 import type { PluginSession } from "./session.js";

@@ -1,6 +1,6 @@
 import { EventEmitter, on } from "node:events";
 import { status } from "@grpc/grpc-js";
-import { PluginFrameworkError } from "@operator-plugin-framework/proto/wire";
+import { PluginFrameworkError } from "@operator-plugin-framework/wire";
 import { leastInFlight, type SessionPicker } from "./balancer.js";
 import { PluginHandle } from "./plugin-handle.js";
 import type { PluginSession } from "./session.js";

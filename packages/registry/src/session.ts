@@ -1,4 +1,4 @@
-import type { ChannelInterface as Channel } from "@operator-plugin-framework/proto/wire";
+import type { ChannelInterface as Channel } from "@operator-plugin-framework/wire";
 
 /** Who a session's plugin is, as the server authenticated it. */
 export interface SessionIdentity {

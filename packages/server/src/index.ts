@@ -1,4 +1,3 @@
-export { PluginFrameworkError } from "@operator-plugin-framework/proto/wire";
 export {
   createPluginRegistry,
   type PluginHandle,
@@ -6,5 +5,11 @@ export {
   type PluginSession,
   type RegistryEvent,
 } from "@operator-plugin-framework/registry";
+export {
+  isStatusError,
+  type Logger,
+  PluginFrameworkError,
+  quietLogger,
+} from "@operator-plugin-framework/wire";
 export { parseListenAddress } from "./listen-address.js";
 export { createPluginServer, type PluginServer, type PluginServerOptions } from "./plugin-server.js";

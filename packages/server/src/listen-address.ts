@@ -1,7 +1,7 @@
 import { lstat, unlink } from "node:fs/promises";
 import { connect } from "node:net";
 import { status } from "@grpc/grpc-js";
-import { PluginFrameworkError } from "@operator-plugin-framework/proto/wire";
+import { PluginFrameworkError } from "@operator-plugin-framework/wire";
 
 /** A parsed listen address. */
 export type ListenAddress = { kind: "unix"; path: string } | { kind: "tcp"; host: string; port: number };

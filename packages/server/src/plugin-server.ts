@@ -1,13 +1,13 @@
 import { unlink } from "node:fs/promises";
 import { type ChannelOptions, Server, ServerCredentials, status } from "@grpc/grpc-js";
 import type { PluginNameAuthorizer, StreamAuthenticator } from "@operator-plugin-framework/auth";
+import { PluginRegistry } from "@operator-plugin-framework/registry";
 import {
   DEFAULT_SETTINGS,
   type Logger,
   PluginStreamServiceDefinition,
   quietLogger,
-} from "@operator-plugin-framework/proto/wire";
-import { PluginRegistry } from "@operator-plugin-framework/registry";
+} from "@operator-plugin-framework/wire";
 import { formatListenAddress, parseListenAddress, removeStaleSocket } from "./listen-address.js";
 import { PluginStream, type StreamContext } from "./plugin-stream.js";
 

@@ -6,6 +6,7 @@ import type {
   StreamAuthenticator,
 } from "@operator-plugin-framework/auth";
 import type { PluginRegister, PluginStreamMessage, Settings } from "@operator-plugin-framework/proto";
+import type { PluginRegistry } from "@operator-plugin-framework/registry";
 import {
   effectiveSettings,
   isStatusError,
@@ -14,8 +15,7 @@ import {
   PLUGIN_STREAM_PATH,
   PluginFrameworkError,
   PROTOCOL_REVISION,
-} from "@operator-plugin-framework/proto/wire";
-import type { PluginRegistry } from "@operator-plugin-framework/registry";
+} from "@operator-plugin-framework/wire";
 import { validateRegister } from "./register.js";
 import { SeedSession } from "./seed-session.js";
 import type { SessionBase } from "./session-base.js";

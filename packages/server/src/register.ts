@@ -1,7 +1,7 @@
 import { status } from "@grpc/grpc-js";
 import type { PluginRegister } from "@operator-plugin-framework/proto";
-import { PluginFrameworkError, validatePluginName } from "@operator-plugin-framework/proto/wire";
 import type { AnnouncedService } from "@operator-plugin-framework/registry";
+import { PluginFrameworkError, validatePluginName } from "@operator-plugin-framework/wire";
 
 const MAX_VERSION_LENGTH = 256;
 const MAX_SERVICES = 256;

@@ -9,7 +9,7 @@ import {
   parseSeedErrorCode,
   type StatusObject,
   sanitizeCode,
-} from "@operator-plugin-framework/proto/wire";
+} from "@operator-plugin-framework/wire";
 import { deadlineMs, SessionBase, type SessionInit } from "./session-base.js";
 import { SessionCall } from "./session-call.js";
 import type { SessionLimits, SessionTransport } from "./transport.js";

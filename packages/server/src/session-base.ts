@@ -1,6 +1,6 @@
 import { connectivityState, type Deadline } from "@grpc/grpc-js";
-import type { ChannelCall, ChannelInterface, ChannelRef } from "@operator-plugin-framework/proto/wire";
 import type { AnnouncedService, PluginSession, SessionIdentity } from "@operator-plugin-framework/registry";
+import type { ChannelCall, ChannelInterface, ChannelRef } from "@operator-plugin-framework/wire";
 
 /** What every session knows about its plugin, fixed at registration. */
 export interface SessionInit {

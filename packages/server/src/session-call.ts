@@ -1,9 +1,5 @@
 import type { Metadata, status } from "@grpc/grpc-js";
-import type {
-  ChannelCall,
-  InterceptingListener,
-  MessageContext,
-} from "@operator-plugin-framework/proto/wire";
+import type { ChannelCall, InterceptingListener, MessageContext } from "@operator-plugin-framework/wire";
 import type { SessionBase } from "./session-base.js";
 
 let nextCallNumber = 1;

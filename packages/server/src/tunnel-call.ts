@@ -11,7 +11,7 @@ import {
   ReceiveFlow,
   type StatusObject,
   sanitizeCode,
-} from "@operator-plugin-framework/proto/wire";
+} from "@operator-plugin-framework/wire";
 import { SessionCall } from "./session-call.js";
 import type { TunnelSession } from "./tunnel-session.js";
 

@@ -6,7 +6,7 @@ import {
   FrameScheduler,
   MAX_STREAM_ID,
   PluginFrameworkError,
-} from "@operator-plugin-framework/proto/wire";
+} from "@operator-plugin-framework/wire";
 import { deadlineMs, SessionBase, type SessionInit } from "./session-base.js";
 import type { SessionLimits, SessionTransport } from "./transport.js";
 import { TunnelCall } from "./tunnel-call.js";

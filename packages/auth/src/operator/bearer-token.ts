@@ -1,5 +1,5 @@
 import { status } from "@grpc/grpc-js";
-import { PluginFrameworkError } from "@operator-plugin-framework/proto/wire";
+import { PluginFrameworkError } from "@operator-plugin-framework/wire";
 
 /**
  * Reads `authorization: Bearer <token>` the way Kubernetes' bearer token

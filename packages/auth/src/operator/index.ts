@@ -1,3 +1,9 @@
+export {
+  isStatusError,
+  type Logger,
+  PluginFrameworkError,
+  quietLogger,
+} from "@operator-plugin-framework/wire";
 export { parseServiceAccountUser } from "../service-account-user.js";
 export type {
   PluginIdentity,

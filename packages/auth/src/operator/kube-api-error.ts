@@ -1,5 +1,5 @@
 import { status } from "@grpc/grpc-js";
-import { PluginFrameworkError } from "@operator-plugin-framework/proto/wire";
+import { PluginFrameworkError } from "@operator-plugin-framework/wire";
 
 /**
  * Describes a failed API call without echoing the request or response body:

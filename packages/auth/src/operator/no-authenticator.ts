@@ -1,4 +1,4 @@
-import type { Logger } from "@operator-plugin-framework/proto/wire";
+import type { Logger } from "@operator-plugin-framework/wire";
 import type { PluginIdentity, StreamAuthenticator } from "../types.js";
 
 /** Options of {@link noAuthenticator}. */

@@ -1,5 +1,5 @@
 import { status } from "@grpc/grpc-js";
-import { PluginFrameworkError } from "@operator-plugin-framework/proto/wire";
+import { PluginFrameworkError } from "@operator-plugin-framework/wire";
 import { parseServiceAccountUser } from "../service-account-user.js";
 import type { PluginIdentity, StreamAuthenticator } from "../types.js";
 

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import type { KubeConfig, V1ResourceAttributes } from "@kubernetes/client-node";
-import { PLUGIN_STREAM_PATH, PluginFrameworkError } from "@operator-plugin-framework/proto/wire";
+import { PLUGIN_STREAM_PATH, PluginFrameworkError } from "@operator-plugin-framework/wire";
 import type { PluginIdentity, StreamAuthenticator } from "../types.js";
 import { bearerToken } from "./bearer-token.js";
 import { createCachedReview } from "./cached-review.js";

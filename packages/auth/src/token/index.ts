@@ -1,4 +1,10 @@
 export {
+  isStatusError,
+  type Logger,
+  PluginFrameworkError,
+  quietLogger,
+} from "@operator-plugin-framework/wire";
+export {
   DEFAULT_SERVICE_ACCOUNT_TOKEN_PATH,
   type ServiceAccountTokenOptions,
   serviceAccountToken,

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { status } from "@grpc/grpc-js";
-import { PluginFrameworkError } from "@operator-plugin-framework/proto/wire";
+import { PluginFrameworkError } from "@operator-plugin-framework/wire";
 import type { TokenSource } from "./token-source.js";
 
 /** Where the kubelet mounts a Pod's ServiceAccount token. */

@@ -1,5 +1,5 @@
 import { status } from "@grpc/grpc-js";
-import { PluginFrameworkError } from "@operator-plugin-framework/proto/wire";
+import { PluginFrameworkError } from "@operator-plugin-framework/wire";
 
 /**
  * Where a plugin gets the bearer token it presents to the operator (or to

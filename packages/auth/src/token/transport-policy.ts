@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { status } from "@grpc/grpc-js";
-import { PluginFrameworkError } from "@operator-plugin-framework/proto/wire";
+import { PluginFrameworkError } from "@operator-plugin-framework/wire";
 
 /** Options of {@link assertTokenTransportAllowed}. */
 export interface TokenTransportOptions {

@@ -1,6 +1,6 @@
 import { Server, ServerCredentials, type ServerDuplexStream, status } from "@grpc/grpc-js";
 import { PluginStreamMessage } from "@operator-plugin-framework/proto";
-import { PLUGIN_STREAM_PATH } from "@operator-plugin-framework/proto/wire";
+import { PLUGIN_STREAM_PATH } from "@operator-plugin-framework/wire";
 
 /**
  * An operator that writes raw bytes on plugin streams, without ts-proto

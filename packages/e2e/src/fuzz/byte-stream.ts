@@ -1,6 +1,6 @@
 import { Client, credentials, Metadata, type ServiceError, type status } from "@grpc/grpc-js";
 import { PluginStreamMessage } from "@operator-plugin-framework/proto";
-import { PLUGIN_STREAM_PATH } from "@operator-plugin-framework/proto/wire";
+import { PLUGIN_STREAM_PATH } from "@operator-plugin-framework/wire";
 
 /**
  * A plugin stream that writes raw bytes, without ts-proto serialization, so

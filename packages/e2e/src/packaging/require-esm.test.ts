@@ -15,6 +15,7 @@ import {
 /** One runtime export per entry point that a CommonJS user would reach for. */
 const knownExports: Record<PublicPackage, Record<string, string[]>> = {
   proto: { ".": ["PluginStreamMessage"], "./example": ["GreeterServiceClient", "GreeterServiceService"] },
+  wire: { ".": ["FrameScheduler", "PluginFrameworkError"] },
   registry: { ".": ["createPluginRegistry"] },
   server: { ".": ["createPluginServer"] },
   client: { ".": ["connectPlugin"] },

@@ -1,6 +1,6 @@
+import { type Frame, PluginStreamMessage } from "@operator-plugin-framework/proto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type Frame, PluginStreamMessage } from "../gen/pluginframework/v1/stream.js";
 import { decodePluginStreamMessage, encodePluginStreamMessage } from "./codec.js";
 
 const bytes = fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a));

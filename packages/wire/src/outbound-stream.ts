@@ -1,4 +1,4 @@
-import type { Frame } from "../gen/pluginframework/v1/stream.js";
+import type { Frame } from "@operator-plugin-framework/proto";
 import type { FrameScheduler, FrameSource } from "./frame-scheduler.js";
 
 type FrameKind = NonNullable<Frame["kind"]>;

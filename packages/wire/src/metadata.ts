@@ -1,5 +1,5 @@
 import { Metadata, status as Status } from "@grpc/grpc-js";
-import type { MetadataEntry } from "../gen/pluginframework/v1/stream.js";
+import type { MetadataEntry } from "@operator-plugin-framework/proto";
 import { PluginFrameworkError } from "./errors.js";
 
 // Headers that belong to the transport, not to the call: grpc-js sets or strips

@@ -1,4 +1,4 @@
-import type { Frame, PluginStreamMessage } from "../gen/pluginframework/v1/stream.js";
+import type { Frame, PluginStreamMessage } from "@operator-plugin-framework/proto";
 
 /**
  * One stream's outbound side, as the scheduler sees it. `pull` appends the

@@ -7,7 +7,7 @@ import {
   PluginFrameworkServiceService,
   PluginStreamMessage,
   Status,
-} from "../gen/pluginframework/v1/stream.js";
+} from "@operator-plugin-framework/proto";
 
 /**
  * A hand-written codec for the hot path: a message carrying a frame batch is

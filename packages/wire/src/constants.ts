@@ -1,4 +1,4 @@
-import type { Settings } from "../gen/pluginframework/v1/stream.js";
+import type { Settings } from "@operator-plugin-framework/proto";
 
 /** The protocol revision this package speaks. 0 is the seed (Go prototype) protocol. */
 export const PROTOCOL_REVISION = 1;
