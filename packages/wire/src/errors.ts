@@ -23,11 +23,54 @@ export class PluginFrameworkError extends Error {
     this.details = details;
     this.metadata = options?.metadata ?? new Metadata();
   }
+
+  /**
+   * Turns anything thrown or rejected into a PluginFrameworkError:
+   * - a PluginFrameworkError is returned as it is;
+   * - an error with a numeric gRPC `code` (grpc-js's `ServiceError`, or a
+   *   handler's own) keeps its code, details and metadata, and becomes the cause;
+   * - an `AbortError` (an aborted signal) becomes `CANCELLED`;
+   * - anything else gets `fallbackCode` (default `UNKNOWN`) and its message.
+   */
+  static from(reason: unknown, fallbackCode: Status = Status.UNKNOWN): PluginFrameworkError {
+    if (reason instanceof PluginFrameworkError) return reason;
+    // Checked first: a DOMException AbortError has a numeric `code` (20) too.
+    if (reason instanceof Error && reason.name === "AbortError") {
+      return new PluginFrameworkError(Status.CANCELLED, reason.message, { cause: reason });
+    }
+    if (isStatusError(reason)) {
+      const metadata = reason.metadata instanceof Metadata ? reason.metadata : undefined;
+      return new PluginFrameworkError(reason.code, reason.details ?? reason.message, {
+        cause: reason,
+        ...(metadata ? { metadata } : {}),
+      });
+    }
+    if (reason instanceof Error) {
+      return new PluginFrameworkError(fallbackCode, reason.message, { cause: reason });
+    }
+    return new PluginFrameworkError(fallbackCode, String(reason), { cause: reason });
+  }
 }
 
-/** Type guard for any error with a numeric gRPC `code` (ours or grpc-js's ServiceError). */
+/**
+ * Type guard for any error with a gRPC status `code` (ours or grpc-js's
+ * ServiceError): an integer from 0 to 16. DOMExceptions carry numeric codes of
+ * their own and never match.
+ */
 export function isStatusError(
   err: unknown,
 ): err is Error & { code: Status; details?: string; metadata?: Metadata } {
-  return err instanceof Error && typeof (err as { code?: unknown }).code === "number";
+  if (!(err instanceof Error) || err instanceof DOMException) return false;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "number" && Number.isInteger(code) && code >= 0 && code <= 16;
+}
+
+/**
+ * The error for a peer that broke the stream protocol: a malformed,
+ * out-of-order or unknown frame. Always `INVALID_ARGUMENT`, and the message
+ * starts with "protocol violation" so logs and callers can tell it apart from
+ * an application's own INVALID_ARGUMENT.
+ */
+export function protocolViolation(message: string): PluginFrameworkError {
+  return new PluginFrameworkError(Status.INVALID_ARGUMENT, `protocol violation: ${message}`);
 }

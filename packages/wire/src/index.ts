@@ -11,7 +11,7 @@ export {
   PLUGIN_STREAM_PATH,
   PROTOCOL_REVISION,
 } from "./constants.js";
-export { isStatusError, PluginFrameworkError } from "./errors.js";
+export { isStatusError, PluginFrameworkError, protocolViolation } from "./errors.js";
 export { FrameScheduler, type FrameSchedulerOptions, type FrameSource } from "./frame-scheduler.js";
 export type {
   ChannelCall,
@@ -30,5 +30,6 @@ export { type Logger, quietLogger } from "./logger.js";
 export { entriesToMetadata, metadataToEntries } from "./metadata.js";
 export { OutboundStream } from "./outbound-stream.js";
 export { validatePluginName } from "./plugin-name.js";
+export { raceTimeout } from "./race-timeout.js";
 export { type InboundMessage, ReceiveFlow, type ReceiveFlowOptions } from "./receive-flow.js";
 export { goCodeName, parseSeedErrorCode, sanitizeCode } from "./status-codes.js";
