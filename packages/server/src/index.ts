@@ -11,5 +11,6 @@ export {
   PluginFrameworkError,
   quietLogger,
 } from "@operator-plugin-framework/wire";
+export { type AdminServer, type AdminServerOptions, createAdminServer } from "./admin/admin-server.js";
 export { parseListenAddress } from "./listen-address.js";
 export { createPluginServer, type PluginServer, type PluginServerOptions } from "./plugin-server.js";

@@ -21,6 +21,7 @@ const knownExports: Record<PublicPackage, Record<string, string[]>> = {
   client: { ".": ["connectPlugin"] },
   auth: {},
   testkit: { ".": ["startTestServer"] },
+  cli: { ".": ["runCli"] },
 };
 
 // Runs in a plain CommonJS child process: require() each specifier (Node's

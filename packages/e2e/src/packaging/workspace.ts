@@ -8,7 +8,16 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../
 export const scope = "@operator-plugin-framework";
 
 /** The packages that are published to npm; each must work on its own. */
-export const publicPackages = ["proto", "wire", "registry", "server", "client", "auth", "testkit"] as const;
+export const publicPackages = [
+  "proto",
+  "wire",
+  "registry",
+  "server",
+  "client",
+  "auth",
+  "testkit",
+  "cli",
+] as const;
 export type PublicPackage = (typeof publicPackages)[number];
 
 export type ExportTarget = string | { [condition: string]: ExportTarget } | null;
