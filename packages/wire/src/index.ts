@@ -28,6 +28,7 @@ export type {
 export { Liveness, type LivenessOptions } from "./liveness.js";
 export { type Logger, quietLogger } from "./logger.js";
 export { entriesToMetadata, metadataToEntries } from "./metadata.js";
+export { importOptionalPeer } from "./optional-peer.js";
 export { OutboundStream } from "./outbound-stream.js";
 export { validatePluginName } from "./plugin-name.js";
 export { raceTimeout } from "./race-timeout.js";
