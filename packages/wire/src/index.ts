@@ -26,7 +26,7 @@ export type {
   StatusObject,
 } from "./grpc-internals.js";
 export { Liveness, type LivenessOptions } from "./liveness.js";
-export { type Logger, quietLogger } from "./logger.js";
+export { defaultLogger, type Logger, quietLogger } from "./logger.js";
 export { entriesToMetadata, metadataToEntries } from "./metadata.js";
 export { importOptionalPeer } from "./optional-peer.js";
 export { OutboundStream } from "./outbound-stream.js";
