@@ -1,5 +1,6 @@
-import { type Client, type ClientWritableStream, Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import { type Client, type ClientWritableStream, Metadata, status } from "@grpc/grpc-js";
 import { type ChannelInterface, PluginFrameworkError } from "@operator-plugin-framework/wire";
+import { onAbort } from "./abort-watchers.js";
 
 /** Options of one facade call. */
 export interface CallOptions {
@@ -13,13 +14,17 @@ export interface CallOptions {
   metadata?: Metadata;
 }
 
-/** The shape of one method of a ts-proto (`outputServices=grpc-js`) service definition. */
+/**
+ * The shape of one method of a ts-proto (`outputServices=grpc-js`) service
+ * definition. Method syntax on purpose: it lets a definition whose serializer
+ * takes one concrete message type match.
+ */
 export interface MethodShape {
   path: string;
   requestStream: boolean;
   responseStream: boolean;
-  requestSerialize(value: any): Buffer;
-  responseDeserialize(bytes: Buffer): any;
+  requestSerialize(value: unknown): Buffer;
+  responseDeserialize(bytes: Buffer): unknown;
 }
 
 type RequestOf<M> = M extends { requestSerialize(value: infer R): Buffer } ? R : never;
@@ -40,7 +45,15 @@ export type FacadeMethod<M> = M extends { requestStream: false; responseStream: 
 /** A whole service, promise and async-iterable style, typed from its definition. */
 export type ServiceFacade<S> = { [K in keyof S]: FacadeMethod<S[K]> };
 
-/** Builds the facade for a service on a grpc-js client whose channel routes to the plugin. */
+/**
+ * Builds the facade for a service on a grpc-js client whose channel routes to
+ * the plugin. Every method fails with a PluginFrameworkError, whichever of the
+ * four call kinds it is and whether or not interceptors run: the grpc-js
+ * `ServiceError` it replaces is kept as the `cause`.
+ *
+ * @param channel When given (no interceptors configured), unary calls are
+ *   driven straight on it, skipping the grpc-js Client machinery.
+ */
 export function createFacade<S extends Record<string, MethodShape>>(
   client: Client,
   definition: S,
@@ -83,6 +96,7 @@ export function unaryOnChannel<Res>(
         new PluginFrameworkError(
           status.INTERNAL,
           `Request message serialization failure: ${(err as Error).message}`,
+          { cause: err },
         ),
       );
     }
@@ -96,7 +110,7 @@ export function unaryOnChannel<Res>(
       onReceiveMetadata() {},
       onReceiveMessage(message: Buffer) {
         try {
-          response = method.responseDeserialize(message);
+          response = method.responseDeserialize(message) as Res;
           received = true;
         } catch (err) {
           call.cancelWithStatus(status.INTERNAL, `Response message parsing error: ${(err as Error).message}`);
@@ -121,8 +135,8 @@ export function unaryOnChannel<Res>(
   });
 }
 
-/** One unary call, promise style. */
-export function unary<Res>(
+/** A unary call through the grpc-js Client, so that its interceptors run. */
+function unary<Res>(
   client: Client,
   method: MethodShape,
   request: unknown,
@@ -147,7 +161,7 @@ function clientStream<Res>(
   requests: RequestStream<unknown>,
   options: CallOptions = {},
 ): Promise<Res> {
-  return promiseCall<Res>(options, (done) => {
+  return promiseCall<Res>(options, (done, sourceFailed) => {
     const call = client.makeClientStreamRequest(
       method.path,
       method.requestSerialize,
@@ -156,24 +170,37 @@ function clientStream<Res>(
       { deadline: deadlineOf(options) },
       done,
     );
-    void pump(requests, call);
+    void pump(requests, call, sourceFailed);
     return call;
   });
 }
 
-/** A grpc-js callback-style call as a promise; the signal cancels it. */
+/**
+ * A grpc-js callback-style call as a promise that rejects with a
+ * PluginFrameworkError; the signal cancels it. A request source that throws
+ * cancels the call, and the call fails with that error.
+ */
 function promiseCall<Res>(
   options: CallOptions,
-  start: (done: (err: ServiceError | null, value?: unknown) => void) => { cancel(): void },
+  start: (
+    done: (err: Error | null, value?: unknown) => void,
+    sourceFailed: (reason: unknown) => void,
+  ) => { cancel(): void },
 ): Promise<Res> {
   return new Promise<Res>((resolve, reject) => {
     if (options.signal?.aborted) return reject(cancelled(options.signal));
     let detach = () => {};
-    const call = start((err, value) => {
-      detach();
-      if (err) reject(err);
-      else resolve(value as Res);
-    });
+    let sourceError: { reason: unknown } | undefined;
+    const call = start(
+      (err, value) => {
+        detach();
+        if (err) reject(callError(err, sourceError));
+        else resolve(value as Res);
+      },
+      (reason) => {
+        sourceError = { reason };
+      },
+    );
     detach = onAbort(options.signal, () => call.cancel());
   });
 }
@@ -185,15 +212,18 @@ async function* serverStream(
   options: CallOptions = {},
 ): AsyncIterable<unknown> {
   if (options.signal?.aborted) throw cancelled(options.signal);
-  const call = client.makeServerStreamRequest(
-    method.path,
-    method.requestSerialize,
-    method.responseDeserialize,
-    request,
-    options.metadata ?? new Metadata(),
-    { deadline: deadlineOf(options) },
+  yield* readAll(
+    () =>
+      client.makeServerStreamRequest(
+        method.path,
+        method.requestSerialize,
+        method.responseDeserialize,
+        request,
+        options.metadata ?? new Metadata(),
+        { deadline: deadlineOf(options) },
+      ),
+    options.signal,
   );
-  yield* readAll(call, options.signal);
 }
 
 async function* bidi(
@@ -203,32 +233,44 @@ async function* bidi(
   options: CallOptions = {},
 ): AsyncIterable<unknown> {
   if (options.signal?.aborted) throw cancelled(options.signal);
-  const call = client.makeBidiStreamRequest(
-    method.path,
-    method.requestSerialize,
-    method.responseDeserialize,
-    options.metadata ?? new Metadata(),
-    {
-      deadline: deadlineOf(options),
-    },
-  );
-  void pump(requests, call);
-  yield* readAll(call, options.signal);
+  yield* readAll((sourceFailed) => {
+    const call = client.makeBidiStreamRequest(
+      method.path,
+      method.requestSerialize,
+      method.responseDeserialize,
+      options.metadata ?? new Metadata(),
+      { deadline: deadlineOf(options) },
+    );
+    void pump(requests, call, sourceFailed);
+    return call;
+  }, options.signal);
 }
 
-/** Yields every response; leaving the loop early cancels the call. */
+/**
+ * Starts a call and yields every response; leaving the loop early cancels the
+ * call. Whatever fails, starting included, surfaces as a PluginFrameworkError.
+ */
 async function* readAll(
-  call: AsyncIterable<unknown> & { cancel(): void },
+  start: (sourceFailed: (reason: unknown) => void) => AsyncIterable<unknown> & { cancel(): void },
   signal: AbortSignal | undefined,
 ): AsyncIterable<unknown> {
-  const detach = onAbort(signal, () => call.cancel());
+  let sourceError: { reason: unknown } | undefined;
+  let call: (AsyncIterable<unknown> & { cancel(): void }) | undefined;
+  let detach = () => {};
   let finished = false;
   try {
+    call = start((reason) => {
+      sourceError = { reason };
+    });
+    const started = call;
+    detach = onAbort(signal, () => started.cancel());
     for await (const message of call) yield message;
     finished = true;
+  } catch (err) {
+    throw callError(err, sourceError);
   } finally {
     detach();
-    if (!finished) call.cancel();
+    if (!finished) call?.cancel();
   }
 }
 
@@ -236,45 +278,33 @@ async function* readAll(
 async function pump(
   requests: RequestStream<unknown>,
   call: ClientWritableStream<unknown> & { cancel(): void },
+  sourceFailed: (reason: unknown) => void,
 ): Promise<void> {
   try {
     for await (const request of requests) {
       if (!call.write(request)) await new Promise((resolve) => call.once("drain", resolve));
     }
     call.end();
-  } catch {
+  } catch (err) {
+    sourceFailed(err);
     call.cancel();
   }
+}
+
+/**
+ * The one conversion of a failed call: a grpc-js ServiceError keeps its code,
+ * details and trailers (and becomes the cause). When the caller's request
+ * source threw, that error is what failed the call, as CANCELLED unless it
+ * carries a status of its own: CANCELLED is what the plugin saw.
+ */
+function callError(err: unknown, source: { reason: unknown } | undefined): PluginFrameworkError {
+  return source ? PluginFrameworkError.from(source.reason, status.CANCELLED) : PluginFrameworkError.from(err);
 }
 
 function deadlineOf(options: CallOptions): Date | number {
   let deadline = options.deadline ? options.deadline.getTime() : Number.POSITIVE_INFINITY;
   if (options.timeoutMs !== undefined) deadline = Math.min(deadline, Date.now() + options.timeoutMs);
   return deadline;
-}
-
-// One listener per signal, however many calls share it (a reconcile-wide
-// signal, say): a listener per call would trip Node's max-listeners warning.
-const abortWatchers = new WeakMap<AbortSignal, Set<() => void>>();
-
-function onAbort(signal: AbortSignal | undefined, cancel: () => void): () => void {
-  if (!signal) return () => {};
-  let watchers = abortWatchers.get(signal);
-  if (!watchers) {
-    const set = new Set<() => void>();
-    watchers = set;
-    abortWatchers.set(signal, set);
-    signal.addEventListener(
-      "abort",
-      () => {
-        for (const fn of [...set]) fn();
-        set.clear();
-      },
-      { once: true },
-    );
-  }
-  watchers.add(cancel);
-  return () => watchers.delete(cancel);
 }
 
 function cancelled(signal: AbortSignal): PluginFrameworkError {
