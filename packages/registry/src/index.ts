@@ -1,3 +1,5 @@
+// For operator authors: find plugins, wait for them, and call them.
+
 export {
   isStatusError,
   type Logger,
@@ -6,16 +8,15 @@ export {
 } from "@operator-plugin-framework/wire";
 export { leastInFlight, roundRobin, type SessionPicker } from "./balancer.js";
 export type { CallOptions, FacadeMethod, MethodShape, RequestStream, ServiceFacade } from "./facade.js";
-export { FailedCall } from "./failed-call.js";
-export {
-  type ClientConstructor,
-  type PluginClientOptions,
-  PluginHandle,
-} from "./plugin-handle.js";
+export type { ClientConstructor, PluginClientOptions, PluginHandle } from "./plugin-handle.js";
 export {
   createPluginRegistry,
-  PluginRegistry,
+  type PluginRegistry,
   type PluginRegistryOptions,
   type RegistryEvent,
+  type WaitForOptions,
 } from "./registry.js";
 export type { AnnouncedService, PluginSession, SessionIdentity } from "./session.js";
+
+// For other libraries (@operator-plugin-framework/server): adding sessions is
+// not here but in the "./internal" entry, so that operator code cannot reach it.

@@ -1,4 +1,10 @@
-import { Client, type ClientOptions, credentials, type MethodDefinition } from "@grpc/grpc-js";
+import {
+  type ChannelCredentials,
+  Client,
+  type ClientOptions,
+  credentials,
+  type MethodDefinition,
+} from "@grpc/grpc-js";
 import type { SessionPicker } from "./balancer.js";
 import {
   type CallOptions,
@@ -21,15 +27,68 @@ export interface PluginClientOptions
 }
 
 /** The constructor shape of ts-proto (`outputServices=grpc-js`) and makeGenericClientConstructor clients. */
-export type ClientConstructor<C> = new (address: string, creds: any, options?: Partial<ClientOptions>) => C;
+export type ClientConstructor<C> = new (
+  address: string,
+  credentials: ChannelCredentials,
+  options?: Partial<ClientOptions>,
+) => C;
 
 /**
  * A plugin by name: the live sessions (replicas) that share it, and the way to
  * call them. Calls made through a handle pick a live session when they start,
  * so a handle and the clients made from it stay valid while replicas come,
- * go and reconnect.
+ * go and reconnect. Get one from `registry.get(name)`.
  */
-export class PluginHandle {
+export interface PluginHandle {
+  readonly name: string;
+  /** The plugin's sessions now, one per connected replica. */
+  readonly sessions: readonly PluginSession[];
+  /**
+   * A typed client for one of the plugin's services: the same generated class
+   * you would use for a direct connection; interceptors, metadata, deadlines
+   * and `cancel()` behave as with grpc-js, and so do errors: a failed call
+   * reports grpc-js's `ServiceError`.
+   *
+   * @example
+   * const greeter = registry.get("aws").client(GreeterServiceClient);
+   * greeter.sayHello({ name: "x" }, { deadline: Date.now() + 1000 }, (err, res) => {});
+   */
+  client<C>(ctor: ClientConstructor<C>, options?: PluginClientOptions): C;
+  /**
+   * One unary call, promise style. Rejects with a PluginFrameworkError.
+   * Throws a TypeError for a streaming method.
+   *
+   * @example
+   * const reply = await registry.get("aws").call(GreeterServiceService.sayHello, { name: "x" }, { timeoutMs: 1000 });
+   */
+  call<Req, Res>(method: MethodDefinition<Req, Res>, request: Req, options?: CallOptions): Promise<Res>;
+  /**
+   * A whole service, promise and async-iterable style: unary methods return
+   * a promise, server-streaming ones an async iterable, and client- and
+   * bidi-streaming ones take any iterable of requests. Every method fails
+   * with a PluginFrameworkError carrying the status code, details, trailers
+   * (`metadata`) and the original error as `cause`.
+   *
+   * @example
+   * const greeter = registry.get("aws").service(GreeterServiceService);
+   * for await (const reply of greeter.countGreetings({ name: "x", count: 3 })) console.log(reply.message);
+   */
+  service<S extends Record<string, MethodShape>>(
+    definition: S,
+    options?: PluginClientOptions,
+  ): ServiceFacade<S>;
+}
+
+/** The handle of plugin `name`, whose sessions `live` lists when a call starts. */
+export function createPluginHandle(
+  name: string,
+  live: () => readonly PluginSession[],
+  pick: SessionPicker,
+): PluginHandle {
+  return new PoolHandle(name, live, pick);
+}
+
+class PoolHandle implements PluginHandle {
   private generic: Client | undefined;
   private readonly pool: PoolChannel;
 
@@ -41,20 +100,10 @@ export class PluginHandle {
     this.pool = new PoolChannel(name, live, pick, undefined);
   }
 
-  /** The plugin's sessions now, one per connected replica. */
   get sessions(): readonly PluginSession[] {
     return this.live();
   }
 
-  /**
-   * A typed client for one of the plugin's services: the same generated class
-   * you would use for a direct connection; interceptors, metadata, deadlines
-   * and `cancel()` behave as with grpc-js.
-   *
-   * @example
-   * const greeter = registry.get("aws").client(GreeterServiceClient);
-   * greeter.sayHello({ name: "x" }, { deadline: Date.now() + 1000 }, (err, res) => {});
-   */
   client<C>(ctor: ClientConstructor<C>, options: PluginClientOptions = {}): C {
     const { affinityKey, ...clientOptions } = options;
     const channel = new PoolChannel(this.name, this.live, this.pick, affinityKey);
@@ -64,28 +113,13 @@ export class PluginHandle {
     });
   }
 
-  /**
-   * One unary call, promise style.
-   *
-   * @example
-   * const reply = await registry.get("aws").call(GreeterServiceService.sayHello, { name: "x" }, { timeoutMs: 1000 });
-   */
   call<Req, Res>(method: MethodDefinition<Req, Res>, request: Req, options: CallOptions = {}): Promise<Res> {
     if (method.requestStream || method.responseStream) {
       throw new TypeError(`${method.path} is a streaming method; use service() or client() for it`);
     }
-    return unaryOnChannel<Res>(this.pool, method, request, options);
+    return unaryOnChannel<Res>(this.pool, method as MethodShape, request, options);
   }
 
-  /**
-   * A whole service, promise and async-iterable style: unary methods return
-   * a promise, server-streaming ones an async iterable, and client- and
-   * bidi-streaming ones take any iterable of requests.
-   *
-   * @example
-   * const greeter = registry.get("aws").service(GreeterServiceService);
-   * for await (const reply of greeter.countGreetings({ name: "x", count: 3 })) console.log(reply.message);
-   */
   service<S extends Record<string, MethodShape>>(
     definition: S,
     options: PluginClientOptions = {},

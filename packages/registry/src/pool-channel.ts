@@ -1,4 +1,4 @@
-import { connectivityState, type Deadline, status } from "@grpc/grpc-js";
+import { connectivityState, status } from "@grpc/grpc-js";
 import type {
   ChannelCall as Call,
   ChannelInterface as Channel,
@@ -21,13 +21,7 @@ export class PoolChannel implements Channel {
     private readonly affinityKey: string | undefined,
   ) {}
 
-  createCall(
-    method: string,
-    deadline: Deadline,
-    host: string | null | undefined,
-    parentCall: any,
-    flags: any,
-  ): Call {
+  createCall(...[method, deadline, host, parentCall, flags]: Parameters<Channel["createCall"]>): Call {
     const live = this.sessions().filter((session) => session.accepting);
     if (live.length === 0) {
       return new FailedCall(status.UNAVAILABLE, `plugin "${this.name}" has no live session`);

@@ -1,7 +1,7 @@
 export {
   createPluginRegistry,
   type PluginHandle,
-  PluginRegistry,
+  type PluginRegistry,
   type PluginSession,
   type RegistryEvent,
 } from "@operator-plugin-framework/registry";

@@ -1,7 +1,7 @@
 import { unlink } from "node:fs/promises";
 import { type ChannelOptions, Server, ServerCredentials, status } from "@grpc/grpc-js";
 import type { PluginNameAuthorizer, StreamAuthenticator } from "@operator-plugin-framework/auth";
-import { PluginRegistry } from "@operator-plugin-framework/registry";
+import { createPluginRegistry, type PluginRegistry } from "@operator-plugin-framework/registry";
 import {
   DEFAULT_SETTINGS,
   type Logger,
@@ -99,7 +99,7 @@ export interface PluginServer extends AsyncDisposable {
  */
 export function createPluginServer(options: PluginServerOptions): PluginServer {
   const logger = options.logger ?? quietLogger;
-  const registry = options.registry ?? new PluginRegistry();
+  const registry = options.registry ?? createPluginRegistry();
   const listen = (Array.isArray(options.listen) ? options.listen : [options.listen]).map(parseListenAddress);
   const maxReceive = options.maxReceiveMessageSize ?? DEFAULT_SETTINGS.maxMessageSize;
   const keepalive = { intervalMs: 10_000, timeoutMs: 20_000, ...options.keepalive };

@@ -7,6 +7,7 @@ import type {
 } from "@operator-plugin-framework/auth";
 import type { PluginRegister, PluginStreamMessage, Settings } from "@operator-plugin-framework/proto";
 import type { PluginRegistry } from "@operator-plugin-framework/registry";
+import { addSession } from "@operator-plugin-framework/registry/internal";
 import {
   effectiveSettings,
   isStatusError,
@@ -272,7 +273,7 @@ export class PluginStream {
         this.session = new SeedSession(init, this.transport, this.ctx.limits);
       }
       this.state = "registered";
-      this.removeFromRegistry = this.ctx.registry.add(this.session);
+      this.removeFromRegistry = addSession(this.ctx.registry, this.session);
       this.scheduleMaxAge();
       this.ctx.logger.info(
         {
