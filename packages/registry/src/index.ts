@@ -16,7 +16,7 @@ export {
   type RegistryEvent,
   type WaitForOptions,
 } from "./registry.js";
-export type { AnnouncedService, PluginSession, SessionIdentity } from "./session.js";
+export type { AnnouncedService, PluginIdentity, PluginSession, SessionIdentity } from "./session.js";
 
 // For other libraries (@operator-plugin-framework/server): adding sessions is
 // not here but in the "./internal" entry, so that operator code cannot reach it.

@@ -1,11 +1,23 @@
 import type { ChannelInterface as Channel } from "@operator-plugin-framework/wire";
 
-/** Who a session's plugin is, as the server authenticated it. */
-export interface SessionIdentity {
+/**
+ * Who is on the other end of a plugin stream, as the server's authenticator
+ * established it when the stream opened. The one definition: auth's
+ * `PluginIdentity` and a session's `identity` are this type.
+ */
+export interface PluginIdentity {
+  /** Kubernetes user name, e.g. "system:serviceaccount:plugins:aws". */
   user: string;
+  /** Kubernetes groups, e.g. ["system:serviceaccounts", "system:authenticated"]. */
   groups: string[];
+  /** Set when `user` is a ServiceAccount. */
   serviceAccount?: { namespace: string; name: string };
+  /** Extra attributes from the authenticator, if any. */
+  extra?: Record<string, string[]>;
 }
+
+/** Who a session's plugin is: the same type as `PluginIdentity`. */
+export type SessionIdentity = PluginIdentity;
 
 /** A service a plugin announced at registration. */
 export interface AnnouncedService {
