@@ -5,6 +5,7 @@ import type {
   ChannelRef,
 } from "@operator-plugin-framework/wire";
 import type { SessionPicker } from "./balancer.js";
+import { DeferredStatusCall } from "./deferred-status-call.js";
 import { FailedCall } from "./failed-call.js";
 import type { PluginSession } from "./session.js";
 
@@ -29,7 +30,7 @@ export class PoolChannel implements Channel {
     const fresh = live.filter((session) => !session.retiring);
     const candidates = fresh.length > 0 ? fresh : live;
     const session = candidates.length === 1 ? candidates[0]! : this.pick(candidates, this.affinityKey);
-    return session.channel.createCall(method, deadline, host, parentCall, flags);
+    return new DeferredStatusCall(session.channel.createCall(method, deadline, host, parentCall, flags));
   }
 
   close(): void {}
