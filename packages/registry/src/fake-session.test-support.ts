@@ -14,6 +14,8 @@ export interface Script {
   status?: { code: status; details?: string; trailers?: Record<string, string> };
   /** Never answer: the call ends only when cancelled. */
   hang?: boolean;
+  /** Fail inside sendMessageWithContext, as a session does for a message over its send limit. */
+  failOnSend?: { code: status; details: string };
 }
 
 /** A JSON-encoded method, enough for a grpc-js Client and the facade. */
@@ -70,10 +72,12 @@ export class FakeCall implements ChannelCall {
   sendMessageWithContext(context: MessageContext, message: Buffer): void {
     this.received.push(JSON.parse(message.toString()));
     context.callback?.();
+    const failure = this.script.failOnSend;
+    if (failure) this.cancelWithStatus(failure.code, failure.details);
   }
   halfClose(): void {
     this.halfClosed = true;
-    if (this.script.hang) return;
+    if (this.script.hang || this.finished) return;
     process.nextTick(() => {
       this.listener?.onReceiveMetadata(new Metadata());
       for (const message of this.script.messages ?? []) this.queue.push(Buffer.from(JSON.stringify(message)));
