@@ -8,6 +8,7 @@ import {
 } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { createPluginRegistry, type PluginSession } from "@operator-plugin-framework/registry";
+import { addSession } from "@operator-plugin-framework/registry/internal";
 import { afterEach, describe, expect, it } from "vitest";
 import { OperatorHealth } from "./operator-health.js";
 
@@ -61,7 +62,7 @@ describe("OperatorHealth", () => {
     const health = await OperatorHealth.create(registry, { requiredPlugins: ["aws"] });
     const address = await serve(health);
     expect(await check(address, "plugin/aws")).toBe("NOT_SERVING");
-    const remove = registry.add(fakeSession("aws"));
+    const remove = addSession(registry, fakeSession("aws"));
     expect(await check(address, "plugin/aws")).toBe("SERVING");
     remove();
     expect(await check(address, "plugin/aws")).toBe("NOT_SERVING");
