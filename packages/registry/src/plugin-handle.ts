@@ -117,7 +117,7 @@ class PoolHandle implements PluginHandle {
     if (method.requestStream || method.responseStream) {
       throw new TypeError(`${method.path} is a streaming method; use service() or client() for it`);
     }
-    return unaryOnChannel<Res>(this.pool, method as MethodShape, request, options);
+    return unaryOnChannel<Res>(this.pool, method, request, options);
   }
 
   service<S extends Record<string, MethodShape>>(
