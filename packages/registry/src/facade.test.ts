@@ -92,6 +92,30 @@ describe("facade errors: one class on every path", () => {
     expect(session.open.size).toBe(0);
   });
 
+  it("closes the request source of a call that fails while the source waits for room", async () => {
+    const session = new FakeSession("s");
+    session.script = { stallThenFail: { after: 1, code: status.RESOURCE_EXHAUSTED, details: "full" } };
+    const echo = pluginWith(session).service(EchoService);
+    for (const run of [
+      (requests: AsyncIterable<{ text: string }>) => echo.clientStream(requests),
+      (requests: AsyncIterable<{ text: string }>) => drain(echo.bidi(requests)),
+    ]) {
+      let closed!: () => void;
+      const sourceClosed = new Promise<void>((resolve) => {
+        closed = resolve;
+      });
+      async function* endless() {
+        try {
+          for (;;) yield { text: "more" };
+        } finally {
+          closed();
+        }
+      }
+      await expect(run(endless())).rejects.toMatchObject({ code: status.RESOURCE_EXHAUSTED });
+      await sourceClosed;
+    }
+  });
+
   it("keeps grpc-js's ServiceError on the generated-client path, as documented", async () => {
     const session = new FakeSession("s");
     session.script = { status: { code: status.NOT_FOUND, details: "no such greeting" } };

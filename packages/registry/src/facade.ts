@@ -274,21 +274,44 @@ async function* readAll(
   }
 }
 
-/** Writes every request with backpressure, then half-closes; a failing source cancels the call. */
+/**
+ * Writes every request with backpressure, then half-closes; a failing source
+ * cancels the call. Once the call has ended, it stops reading the source,
+ * which closes it (its `finally` runs): a call that fails while the source
+ * waits for room would otherwise hold the source open forever.
+ */
 async function pump(
   requests: RequestStream<unknown>,
   call: ClientWritableStream<unknown> & { cancel(): void },
   sourceFailed: (reason: unknown) => void,
 ): Promise<void> {
+  let ended = false;
+  call.once("status", () => {
+    ended = true;
+  });
   try {
     for await (const request of requests) {
-      if (!call.write(request)) await new Promise((resolve) => call.once("drain", resolve));
+      if (ended) return;
+      if (!call.write(request)) await roomOrEnd(call);
     }
-    call.end();
+    if (!ended) call.end();
   } catch (err) {
     sourceFailed(err);
     call.cancel();
   }
+}
+
+/** Resolves when the call can take more requests, or has ended. */
+function roomOrEnd(call: ClientWritableStream<unknown>): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      call.off("drain", done);
+      call.off("status", done);
+      resolve();
+    };
+    call.on("drain", done);
+    call.on("status", done);
+  });
 }
 
 /**

@@ -16,6 +16,8 @@ export interface Script {
   hang?: boolean;
   /** Fail inside sendMessageWithContext, as a session does for a message over its send limit. */
   failOnSend?: { code: status; details: string };
+  /** Never acknowledge a request (no room to send more), and fail after this many arrived. */
+  stallThenFail?: { after: number; code: status; details: string };
 }
 
 /** A JSON-encoded method, enough for a grpc-js Client and the facade. */
@@ -71,6 +73,11 @@ export class FakeCall implements ChannelCall {
   }
   sendMessageWithContext(context: MessageContext, message: Buffer): void {
     this.received.push(JSON.parse(message.toString()));
+    const stall = this.script.stallThenFail;
+    if (stall) {
+      if (this.received.length === stall.after) this.cancelWithStatus(stall.code, stall.details);
+      return;
+    }
     context.callback?.();
     const failure = this.script.failOnSend;
     if (failure) this.cancelWithStatus(failure.code, failure.details);
