@@ -5,7 +5,13 @@ import type {
   ServiceDescriptor,
   Settings,
 } from "@operator-plugin-framework/proto";
-import { effectiveSettings, Liveness, PROTOCOL_REVISION } from "@operator-plugin-framework/wire";
+import {
+  effectiveSettings,
+  Liveness,
+  PluginFrameworkError,
+  PROTOCOL_REVISION,
+  raceTimeout,
+} from "@operator-plugin-framework/wire";
 import { serveSeedCall } from "./seed-server-call.js";
 import type { MethodHandler } from "./service-table.js";
 import { type ServeLimits, TunnelDispatcher } from "./tunnel-dispatcher.js";
@@ -75,9 +81,10 @@ export class SessionAttempt {
     const stream = this.client.pluginStream(metadata);
     this.stream = stream;
     stream.on("data", (message: PluginStreamMessage) => this.onMessage(message));
-    stream.on("error", (err: ServiceError) =>
-      this.finish(err.code ?? status.UNKNOWN, err.details ?? err.message),
-    );
+    stream.on("error", (err: ServiceError) => {
+      const { code, details } = PluginFrameworkError.from(err);
+      this.finish(code, details);
+    });
     stream.on("status", (s: { code: status; details: string }) => this.finish(s.code, s.details));
     stream.on("end", () => this.finish(status.UNAVAILABLE, "operator ended the stream"));
     stream.write({
@@ -101,27 +108,20 @@ export class SessionAttempt {
    * finish. A seed operator cannot be told, so new calls are refused at once.
    */
   async leave(graceMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, graceMs);
-    });
+    const graceEnds = Date.now() + graceMs;
     if (this.dispatcher && !this.finished) {
-      let ackTimer: NodeJS.Timeout | undefined;
       const acknowledged = new Promise<void>((resolve) => {
         this.onDrainAck = resolve;
-        // An operator that does not answer within 2 s is broken or swamped:
-        // refuse new calls from then on instead of waiting out the whole grace.
-        ackTimer = setTimeout(resolve, Math.min(graceMs, 2_000));
       });
       this.stream?.write({
         payload: { $case: "drain", value: { reason: "plugin is shutting down", graceMs, ack: false } },
       });
-      await Promise.race([acknowledged, this.done]);
-      clearTimeout(ackTimer);
+      // An operator that does not answer within 2 s is broken or swamped:
+      // refuse new calls from then on instead of waiting out the whole grace.
+      await raceTimeout(Promise.race([acknowledged, this.done]), Math.min(graceMs, 2_000));
     }
     this.stopAccepting();
-    await Promise.race([this.idle(), graceOver]);
-    clearTimeout(timer);
+    await raceTimeout(this.idle(), graceEnds - Date.now());
   }
 
   /** New calls are refused from now on; open ones go on. */
@@ -153,14 +153,10 @@ export class SessionAttempt {
    * by ending its side. Cancels if that takes longer than `timeoutMs`.
    */
   async endGracefully(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-    });
-    await Promise.race([this.dispatcher?.scheduler.empty(), timedOut]);
+    const deadline = Date.now() + timeoutMs;
+    if (this.dispatcher) await raceTimeout(this.dispatcher.scheduler.empty(), timeoutMs);
     this.stream?.end();
-    await Promise.race([this.done, timedOut]);
-    clearTimeout(timer);
+    await raceTimeout(this.done, deadline - Date.now());
     this.cancel();
   }
 
@@ -207,9 +203,9 @@ export class SessionAttempt {
         try {
           this.dispatcher?.onFrames(payload.value.frames);
         } catch (err) {
-          const error = err as { code?: status; details?: string; message: string };
+          const { code, details } = PluginFrameworkError.from(err, status.INTERNAL);
           this.stream?.cancel();
-          this.finish(error.code ?? status.INTERNAL, error.details ?? error.message);
+          this.finish(code, details);
         }
         return;
       case "rpcCall":

@@ -1,6 +1,6 @@
 import { type ChannelCredentials, type ChannelOptions, status } from "@grpc/grpc-js";
 import type { PluginFrameworkServiceClient } from "@operator-plugin-framework/proto";
-import { type PluginFrameworkError, PluginStreamClient } from "@operator-plugin-framework/wire";
+import { PluginFrameworkError, PluginStreamClient, raceTimeout } from "@operator-plugin-framework/wire";
 import { type AttemptConfig, SessionAttempt } from "./session-attempt.js";
 import type { TokenProvider } from "./token.js";
 
@@ -115,15 +115,10 @@ export class TargetLink {
         attempt.start(this.options.tokens ? await this.options.tokens.getToken() : undefined);
       } catch (err) {
         this.attempts.delete(attempt);
-        const error = err as PluginFrameworkError;
+        const { code, details } = PluginFrameworkError.from(err);
         failures++;
         const delayMs = jitter(backoff, failures);
-        this.setState({
-          state: "reconnecting",
-          delayMs,
-          code: error.code ?? status.UNKNOWN,
-          details: error.details ?? String(err),
-        });
+        this.setState({ state: "reconnecting", delayMs, code, details });
         await this.sleep(delayMs);
         continue;
       }
@@ -157,12 +152,7 @@ export class TargetLink {
    * the grace period the plugin ends it itself.
    */
   private async retire(attempt: SessionAttempt): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.options.drainGraceMs);
-    });
-    await Promise.race([attempt.done, graceOver]);
-    clearTimeout(timer);
+    await raceTimeout(attempt.done, this.options.drainGraceMs);
     await attempt.leave(1_000);
     await attempt.endGracefully(1_000);
     this.attempts.delete(attempt);

@@ -5,6 +5,7 @@ import {
   FrameScheduler,
   OutboundStream,
   PluginFrameworkError,
+  protocolViolation,
 } from "@operator-plugin-framework/wire";
 import { invokeHandler } from "./invoke-handler.js";
 import type { MethodHandler } from "./service-table.js";
@@ -50,14 +51,14 @@ export class TunnelDispatcher {
   onFrames(frames: readonly Frame[]): void {
     for (const frame of frames) {
       const kind = frame.kind;
-      if (!kind) throw violation(`frame for stream ${frame.streamId} has no kind`);
+      if (!kind) throw protocolViolation(`frame for stream ${frame.streamId} has no kind`);
       if (kind.$case === "newStream") {
         if (frame.streamId <= this.highestStreamId) {
           // A broken operator: end the call it collides with (or answer the stale id), keep the session.
-          const details = `protocol violation: new_stream reuses stream id ${frame.streamId}`;
+          const { code, details } = protocolViolation(`new_stream reuses stream id ${frame.streamId}`);
           const existing = this.calls.get(frame.streamId);
-          if (existing) existing.fail(status.INVALID_ARGUMENT, details);
-          else this.reject(frame.streamId, status.INVALID_ARGUMENT, details);
+          if (existing) existing.fail(code, details);
+          else this.reject(frame.streamId, code, details);
           continue;
         }
         this.highestStreamId = frame.streamId;
@@ -67,7 +68,7 @@ export class TunnelDispatcher {
       const call = this.calls.get(frame.streamId);
       if (call) call.onFrame(kind);
       else if (frame.streamId === 0 || frame.streamId > this.highestStreamId) {
-        throw violation(`${kind.$case} frame for unknown stream ${frame.streamId}`);
+        throw protocolViolation(`${kind.$case} frame for unknown stream ${frame.streamId}`);
       }
       // Otherwise a frame for a call that already ended: dropped quietly.
     }
@@ -119,15 +120,11 @@ export class TunnelDispatcher {
     try {
       metadata = entriesToMetadata(request.metadata);
     } catch (err) {
-      const error = err as PluginFrameworkError;
+      const error = PluginFrameworkError.from(err, status.INVALID_ARGUMENT);
       return reject(error.code, error.details);
     }
     const call = new TunnelServerCall(this, streamId, handler, metadata, request.timeoutMs);
     this.calls.set(streamId, call);
     invokeHandler(call, handler);
   }
-}
-
-function violation(message: string): PluginFrameworkError {
-  return new PluginFrameworkError(status.INVALID_ARGUMENT, `protocol violation: ${message}`);
 }

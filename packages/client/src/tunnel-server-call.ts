@@ -6,6 +6,7 @@ import {
   OutboundStream,
   type PartialStatusObject,
   PluginFrameworkError,
+  protocolViolation,
   ReceiveFlow,
   type ServerInterceptingCallInterface,
 } from "@operator-plugin-framework/wire";
@@ -149,11 +150,11 @@ export class TunnelServerCall implements ServerInterceptingCallInterface {
     try {
       switch (kind.$case) {
         case "data":
-          if (this.halfCloseReceived) throw violation("data after half_close");
+          if (this.halfCloseReceived) throw protocolViolation("data after half_close");
           if (this.flow.accept(kind.value.data, kind.value.more)) this.deliver();
           return;
         case "halfClose":
-          if (this.flow.assembling) throw violation("half_close in the middle of a message");
+          if (this.flow.assembling) throw protocolViolation("half_close in the middle of a message");
           this.halfCloseReceived = true;
           this.deliver();
           return;
@@ -164,11 +165,10 @@ export class TunnelServerCall implements ServerInterceptingCallInterface {
           this.cancel();
           return;
         default:
-          throw violation(`unexpected ${kind.$case} frame for an open call`);
+          throw protocolViolation(`unexpected ${kind.$case} frame for an open call`);
       }
     } catch (err) {
-      const error =
-        err instanceof PluginFrameworkError ? err : new PluginFrameworkError(status.INTERNAL, String(err));
+      const error = PluginFrameworkError.from(err, status.INTERNAL);
       this.fail(error.code, error.details);
     }
   }
@@ -221,8 +221,4 @@ export class TunnelServerCall implements ServerInterceptingCallInterface {
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.dispatcher.release(this.streamId);
   }
-}
-
-function violation(message: string): PluginFrameworkError {
-  return new PluginFrameworkError(status.INVALID_ARGUMENT, `protocol violation: ${message}`);
 }
