@@ -1,15 +1,9 @@
 import { type ChannelCredentials, type ChannelOptions, status } from "@grpc/grpc-js";
 import type { PluginFrameworkServiceClient } from "@operator-plugin-framework/proto";
 import { PluginFrameworkError, PluginStreamClient, raceTimeout } from "@operator-plugin-framework/wire";
+import { type Backoff, backoffDelay } from "./backoff.js";
 import { type AttemptConfig, SessionAttempt } from "./session-attempt.js";
 import type { TokenProvider } from "./token.js";
-
-/** Reconnection backoff: full jitter over capped exponential growth. */
-export interface Backoff {
-  initialMs: number;
-  maxMs: number;
-  multiplier: number;
-}
 
 /** A state change of one link, as the connection reports it. */
 export type LinkState =
@@ -117,7 +111,7 @@ export class TargetLink {
         this.attempts.delete(attempt);
         const { code, details } = PluginFrameworkError.from(err);
         failures++;
-        const delayMs = jitter(backoff, failures);
+        const delayMs = backoffDelay(backoff, failures);
         this.setState({ state: "reconnecting", delayMs, code, details });
         await this.sleep(delayMs);
         continue;
@@ -136,7 +130,7 @@ export class TargetLink {
       failures = result.registered ? 1 : failures + 1;
       // Only a refused registration is a rejection; a broken session is retried.
       const permanent = !result.registered && PERMANENT.has(result.code);
-      const delayMs = permanent ? backoff.maxMs : jitter(backoff, failures);
+      const delayMs = permanent ? backoff.maxMs : backoffDelay(backoff, failures);
       this.setState(
         permanent
           ? { state: "rejected", code: result.code, details: result.details, delayMs }
@@ -170,9 +164,4 @@ export class TargetLink {
       };
     });
   }
-}
-
-function jitter(backoff: Backoff, failures: number): number {
-  const cap = Math.min(backoff.maxMs, backoff.initialMs * backoff.multiplier ** Math.max(0, failures - 1));
-  return Math.round(Math.random() * cap);
 }
