@@ -6,15 +6,17 @@ import type {
   Settings,
 } from "@operator-plugin-framework/proto";
 import {
+  DEFAULT_SETTINGS,
   effectiveSettings,
+  FrameScheduler,
   Liveness,
   PluginFrameworkError,
   PROTOCOL_REVISION,
   raceTimeout,
 } from "@operator-plugin-framework/wire";
-import { serveSeedCall } from "./seed-server-call.js";
+import { SeedSession } from "./seed-session.js";
 import type { MethodHandler } from "./service-table.js";
-import { type ServeLimits, TunnelDispatcher } from "./tunnel-dispatcher.js";
+import { type ServeLimits, TunnelSession } from "./tunnel-session.js";
 
 /** How one attempt ended. */
 export interface AttemptResult {
@@ -43,16 +45,22 @@ export interface AttemptConfig {
 }
 
 /**
- * One stream to the operator, from register to end. Speaks revision 1 when
- * the operator acknowledges, and the seed protocol when it sends `rpc_call`
- * instead (a seed operator never acknowledges).
+ * One stream to the operator, from register to end. Speaks revision 1 (a
+ * {@link TunnelSession}) when the operator acknowledges, and the seed
+ * protocol (a {@link SeedSession}) when it sends `rpc_call` instead, since a
+ * seed operator never acknowledges.
+ *
+ * Everything the plugin sends on the stream, from the registration to ping
+ * answers and the drain, goes through one {@link FrameScheduler}, so it leaves
+ * in the order it was queued.
  */
 export class SessionAttempt {
   private stream: ClientDuplexStream<PluginStreamMessage, PluginStreamMessage> | undefined;
-  private dispatcher: TunnelDispatcher | undefined;
+  private scheduler: FrameScheduler | undefined;
+  private tunnel: TunnelSession | undefined;
+  private seed: SeedSession | undefined;
   private registered = false;
   private drained = false;
-  private seedCalls = 0;
   private accepting = true;
   private finished = false;
   private onDrainAck: () => void = () => {};
@@ -70,8 +78,9 @@ export class SessionAttempt {
     });
   }
 
+  /** Calls open on this stream now. */
   get inFlight(): number {
-    return (this.dispatcher?.inFlight ?? 0) + this.seedCalls;
+    return (this.tunnel?.inFlight ?? 0) + (this.seed?.inFlight ?? 0);
   }
 
   start(token: string | undefined): void {
@@ -80,6 +89,14 @@ export class SessionAttempt {
     if (token) metadata.set("authorization", `Bearer ${token}`);
     const stream = this.client.pluginStream(metadata);
     this.stream = stream;
+    // The quantum is fairness only (chunks follow the operator's max_chunk_size); the
+    // default chunk size gives each call one full chunk per turn, as the operator does.
+    const scheduler = new FrameScheduler({
+      write: (message) => stream.write(message),
+      quantum: DEFAULT_SETTINGS.maxChunkSize,
+    });
+    this.scheduler = scheduler;
+    stream.on("drain", () => scheduler.resume());
     stream.on("data", (message: PluginStreamMessage) => this.onMessage(message));
     stream.on("error", (err: ServiceError) => {
       const { code, details } = PluginFrameworkError.from(err);
@@ -87,7 +104,7 @@ export class SessionAttempt {
     });
     stream.on("status", (s: { code: status; details: string }) => this.finish(s.code, s.details));
     stream.on("end", () => this.finish(status.UNAVAILABLE, "operator ended the stream"));
-    stream.write({
+    scheduler.sendMessage({
       payload: {
         $case: "register",
         value: {
@@ -109,11 +126,11 @@ export class SessionAttempt {
    */
   async leave(graceMs: number): Promise<void> {
     const graceEnds = Date.now() + graceMs;
-    if (this.dispatcher && !this.finished) {
+    if (this.tunnel && !this.finished) {
       const acknowledged = new Promise<void>((resolve) => {
         this.onDrainAck = resolve;
       });
-      this.stream?.write({
+      this.scheduler?.sendMessage({
         payload: { $case: "drain", value: { reason: "plugin is shutting down", graceMs, ack: false } },
       });
       // An operator that does not answer within 2 s is broken or swamped:
@@ -127,7 +144,8 @@ export class SessionAttempt {
   /** New calls are refused from now on; open ones go on. */
   stopAccepting(): void {
     this.accepting = false;
-    this.dispatcher?.stopAccepting();
+    this.tunnel?.stopAccepting();
+    this.seed?.stopAccepting();
   }
 
   /** Resolves when no call is open. */
@@ -154,7 +172,7 @@ export class SessionAttempt {
    */
   async endGracefully(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    if (this.dispatcher) await raceTimeout(this.dispatcher.scheduler.empty(), timeoutMs);
+    if (this.scheduler) await raceTimeout(this.scheduler.empty(), timeoutMs);
     this.stream?.end();
     await raceTimeout(this.done, deadline - Date.now());
     this.cancel();
@@ -164,44 +182,18 @@ export class SessionAttempt {
     this.liveness?.onActivity();
     const payload = message.payload;
     switch (payload?.$case) {
-      case "registerAck": {
+      case "registerAck":
         // One acknowledgement per stream; a second one changes nothing.
-        if (this.dispatcher) return;
+        if (this.tunnel) return;
         if (!payload.value.accepted) {
           this.finish(payload.value.code || status.PERMISSION_DENIED, payload.value.message);
           return;
         }
-        const settings = {
-          local: this.config.localSettings,
-          peer: effectiveSettings(payload.value.settings),
-        };
-        this.dispatcher = new TunnelDispatcher(
-          this.config.handlers,
-          (out) => this.stream?.write(out) ?? false,
-          settings,
-          this.config.limits,
-          "operator",
-          this.config.host,
-        );
-        this.dispatcher.onIdle = () => this.checkIdle();
-        if (!this.accepting) this.dispatcher.stopAccepting();
-        this.liveness = new Liveness({
-          ...this.config.keepalive,
-          sendPing: (nonce) =>
-            this.stream?.write({ payload: { $case: "ping", value: { nonce, ack: false } } }),
-          onDead: (message) => {
-            this.stream?.cancel();
-            this.finish(status.UNAVAILABLE, `operator is unresponsive: ${message}`);
-          },
-        });
-        this.liveness.start();
-        this.stream?.on("drain", () => this.dispatcher?.scheduler.resume());
-        this.markRegistered(payload.value.sessionId);
+        this.openTunnel(payload.value.sessionId, payload.value.settings);
         return;
-      }
       case "frames":
         try {
-          this.dispatcher?.onFrames(payload.value.frames);
+          this.tunnel?.onFrames(payload.value.frames);
         } catch (err) {
           const { code, details } = PluginFrameworkError.from(err, status.INTERNAL);
           this.stream?.cancel();
@@ -210,17 +202,14 @@ export class SessionAttempt {
         return;
       case "rpcCall":
         this.markRegistered("");
-        this.seedCalls++;
-        serveSeedCall(payload.value, this.config.handlers, (out) => {
-          this.seedCalls--;
-          this.stream?.write(out);
-        });
+        this.openSeed().onRpcCall(payload.value);
         return;
       case "ping":
-        if (!payload.value.ack)
-          this.stream?.write({
+        if (!payload.value.ack) {
+          this.scheduler?.sendMessage({
             payload: { $case: "ping", value: { nonce: payload.value.nonce, ack: true } },
           });
+        }
         return;
       case "drain":
         if (payload.value.ack) {
@@ -235,6 +224,42 @@ export class SessionAttempt {
     }
   }
 
+  private openTunnel(sessionId: string, peerSettings: Settings | undefined): void {
+    const scheduler = this.scheduler!;
+    const settings = { local: this.config.localSettings, peer: effectiveSettings(peerSettings) };
+    const tunnel = new TunnelSession(
+      this.config.handlers,
+      scheduler,
+      settings,
+      this.config.limits,
+      "operator",
+      this.config.host,
+    );
+    this.tunnel = tunnel;
+    tunnel.onIdle = () => this.checkIdle();
+    if (!this.accepting) tunnel.stopAccepting();
+    this.liveness = new Liveness({
+      ...this.config.keepalive,
+      sendPing: (nonce) =>
+        scheduler.sendMessage({ payload: { $case: "ping", value: { nonce, ack: false } } }),
+      onDead: (message) => {
+        this.stream?.cancel();
+        this.finish(status.UNAVAILABLE, `operator is unresponsive: ${message}`);
+      },
+    });
+    this.liveness.start();
+    this.markRegistered(sessionId);
+  }
+
+  private openSeed(): SeedSession {
+    if (this.seed) return this.seed;
+    const seed = new SeedSession(this.config.handlers, this.scheduler!);
+    this.seed = seed;
+    seed.onIdle = () => this.checkIdle();
+    if (!this.accepting) seed.stopAccepting();
+    return seed;
+  }
+
   private markRegistered(sessionId: string): void {
     if (this.registered) return;
     this.registered = true;
@@ -244,8 +269,9 @@ export class SessionAttempt {
   private finish(code: status, details: string): void {
     this.finished = true;
     this.liveness?.stop();
-    this.dispatcher?.close();
-    this.seedCalls = 0;
+    this.tunnel?.close();
+    this.seed?.close();
+    this.scheduler?.close();
     this.checkIdle();
     this.resolveDone({ registered: this.registered, code, details, drained: this.drained });
   }

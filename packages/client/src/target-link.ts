@@ -52,13 +52,6 @@ export class TargetLink {
     this.running = this.run();
   }
 
-  /** Calls being served on this link now. */
-  get inFlight(): number {
-    let total = 0;
-    for (const attempt of this.attempts) total += attempt.inFlight;
-    return total;
-  }
-
   /** Stops reconnecting; in-flight calls get `graceMs` to finish; then disconnects. */
   async close(graceMs: number): Promise<void> {
     this.closed = true;

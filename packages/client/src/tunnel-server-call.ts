@@ -11,7 +11,7 @@ import {
   type ServerInterceptingCallInterface,
 } from "@operator-plugin-framework/wire";
 import type { MethodHandler } from "./service-table.js";
-import type { TunnelDispatcher } from "./tunnel-dispatcher.js";
+import type { TunnelSession } from "./tunnel-session.js";
 
 type FrameKind = NonNullable<Frame["kind"]>;
 
@@ -35,20 +35,20 @@ export class TunnelServerCall implements ServerInterceptingCallInterface {
   private deadlineTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly dispatcher: TunnelDispatcher,
+    private readonly session: TunnelSession,
     readonly streamId: number,
     private readonly handler: MethodHandler,
     private readonly metadata: Metadata,
     timeoutMs: number | undefined,
   ) {
-    const { peer, local } = dispatcher.settings;
-    this.out = new OutboundStream(streamId, dispatcher.scheduler, peer.initialWindowSize, peer.maxChunkSize);
+    const { peer, local } = session.settings;
+    this.out = new OutboundStream(streamId, session.scheduler, peer.initialWindowSize, peer.maxChunkSize);
     this.flow = new ReceiveFlow({
       windowSize: local.initialWindowSize,
       maxChunkSize: local.maxChunkSize,
-      maxMessageSize: dispatcher.limits.maxReceiveMessageSize,
+      maxMessageSize: session.limits.maxReceiveMessageSize,
       grant: (increment) =>
-        dispatcher.scheduler.sendControl({ streamId, kind: { $case: "windowUpdate", value: { increment } } }),
+        session.scheduler.sendControl({ streamId, kind: { $case: "windowUpdate", value: { increment } } }),
     });
     this.deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
     if (timeoutMs !== undefined) {
@@ -82,7 +82,7 @@ export class TunnelServerCall implements ServerInterceptingCallInterface {
       });
       return callback();
     }
-    const limit = this.dispatcher.limits.maxSendMessageSize;
+    const limit = this.session.limits.maxSendMessageSize;
     if (bytes.length > limit) {
       this.sendStatus({
         code: status.RESOURCE_EXHAUSTED,
@@ -117,13 +117,13 @@ export class TunnelServerCall implements ServerInterceptingCallInterface {
   }
 
   getPeer(): string {
-    return this.dispatcher.peer;
+    return this.session.peer;
   }
   getDeadline(): Date | number {
     return Number.isFinite(this.deadline) ? new Date(this.deadline) : this.deadline;
   }
   getHost(): string {
-    return this.dispatcher.host;
+    return this.session.host;
   }
   getAuthContext(): any {
     return {};
@@ -219,6 +219,6 @@ export class TunnelServerCall implements ServerInterceptingCallInterface {
   private end(): void {
     this.ended = true;
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    this.dispatcher.release(this.streamId);
+    this.session.release(this.streamId);
   }
 }

@@ -1,8 +1,8 @@
 import { status } from "@grpc/grpc-js";
-import type { Frame, PluginStreamMessage, Settings } from "@operator-plugin-framework/proto";
+import type { Frame, Settings } from "@operator-plugin-framework/proto";
 import {
   entriesToMetadata,
-  FrameScheduler,
+  type FrameScheduler,
   OutboundStream,
   PluginFrameworkError,
   protocolViolation,
@@ -19,12 +19,12 @@ export interface ServeLimits {
 }
 
 /**
- * The plugin side of one revision-1 session: opens a handler call for each
- * new_stream and routes every frame to its call. All frames go out through
- * one scheduler.
+ * The plugin side of one revision-1 session, the counterpart of the
+ * operator's TunnelSession: opens a handler call for each new_stream and
+ * routes every frame to its call. Everything it sends goes through the
+ * stream's one scheduler.
  */
-export class TunnelDispatcher {
-  readonly scheduler: FrameScheduler;
+export class TunnelSession {
   private readonly calls = new Map<number, TunnelServerCall>();
   private highestStreamId = 0;
   private closed = false;
@@ -34,15 +34,14 @@ export class TunnelDispatcher {
 
   constructor(
     private readonly handlers: ReadonlyMap<string, MethodHandler>,
-    write: (message: PluginStreamMessage) => boolean,
+    readonly scheduler: FrameScheduler,
     readonly settings: { local: Required<Settings>; peer: Required<Settings> },
     readonly limits: ServeLimits,
     readonly peer: string,
     readonly host: string,
-  ) {
-    this.scheduler = new FrameScheduler({ write, quantum: settings.peer.maxChunkSize });
-  }
+  ) {}
 
+  /** Calls open now. */
   get inFlight(): number {
     return this.calls.size;
   }
@@ -87,7 +86,6 @@ export class TunnelDispatcher {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.scheduler.close();
     for (const call of [...this.calls.values()]) call.cancel();
   }
 
