@@ -10,10 +10,14 @@ import {
   ReceiveFlow,
   type ServerInterceptingCallInterface,
 } from "@operator-plugin-framework/wire";
+import { noopMetricsRecorder } from "./grpc-server-call.js";
 import type { MethodHandler } from "./service-table.js";
 import type { TunnelSession } from "./tunnel-session.js";
 
 type FrameKind = NonNullable<Frame["kind"]>;
+type AuthContext = ReturnType<ServerInterceptingCallInterface["getAuthContext"]>;
+type ConnectionInfo = ReturnType<ServerInterceptingCallInterface["getConnectionInfo"]>;
+type MetricsRecorder = ReturnType<ServerInterceptingCallInterface["getMetricsRecorder"]>;
 
 const DETAILS_KEY = "grpc-status-details-bin";
 
@@ -119,29 +123,21 @@ export class TunnelServerCall implements ServerInterceptingCallInterface {
   getPeer(): string {
     return this.session.peer;
   }
-  getDeadline(): Date | number {
-    return Number.isFinite(this.deadline) ? new Date(this.deadline) : this.deadline;
+  /** A number, as grpc-js's: milliseconds since the epoch, or Infinity without a deadline. */
+  getDeadline(): number {
+    return this.deadline;
   }
   getHost(): string {
     return this.session.host;
   }
-  getAuthContext(): any {
+  getAuthContext(): AuthContext {
     return {};
   }
-  getConnectionInfo(): any {
+  getConnectionInfo(): ConnectionInfo {
     return {};
   }
-  getMetricsRecorder(): any {
-    return {
-      recordRequestCostMetric() {},
-      recordUtilizationMetric() {},
-      recordNamedMetric() {},
-      recordCpuUtilizationMetric() {},
-      recordMemoryUtilizationMetric() {},
-      recordApplicationUtilizationMetric() {},
-      recordQpsMetric() {},
-      recordEpsMetric() {},
-    };
+  getMetricsRecorder(): MetricsRecorder {
+    return noopMetricsRecorder;
   }
 
   /** A frame from the operator for this call. */
