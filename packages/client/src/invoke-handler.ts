@@ -32,7 +32,7 @@ export function invokeHandler(call: ServerInterceptingCallInterface, handler: Me
       call.sendStatus({ code: status.OK, details: "OK", metadata: trailer ?? null }),
     );
   };
-  const run = (...args: unknown[]) => {
+  const run = (...args: [call: unknown, callback?: unknown]) => {
     try {
       const result = handler.func(...args);
       if (result && typeof (result as Promise<unknown>).then === "function") {
