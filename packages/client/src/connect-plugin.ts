@@ -1,6 +1,3 @@
-import { lookup } from "node:dns/promises";
-import { EventEmitter } from "node:events";
-import { isIP } from "node:net";
 import { type ChannelOptions, credentials, status } from "@grpc/grpc-js";
 import { assertTokenTransportAllowed } from "@operator-plugin-framework/auth/token";
 import {
@@ -9,10 +6,12 @@ import {
   PluginFrameworkError,
   quietLogger,
 } from "@operator-plugin-framework/wire";
+import { backoffWithDefaults } from "./backoff.js";
+import { Connection, type ConnectionConfig } from "./connection.js";
 import { buildServiceTable, type ServiceEntry } from "./service-table.js";
 import type { AttemptConfig } from "./session-attempt.js";
 import { type ParsedTarget, parseTarget } from "./target.js";
-import { type LinkState, TargetLink, type TargetLinkOptions } from "./target-link.js";
+import type { LinkState } from "./target-link.js";
 import { type TokenProvider, tokenProvider } from "./token.js";
 
 /** Options of {@link connectPlugin}. */
@@ -59,7 +58,11 @@ export interface ConnectPluginOptions {
   maxConcurrentStreams?: number;
   /** On close or drain, time in-flight calls have to finish. Default 10 000 ms. */
   drainGraceMs?: number;
-  /** Closes the connection when aborted. */
+  /**
+   * Closes the connection when aborted, as `close()` does. The listener is
+   * removed on close, so one signal can serve any number of connections.
+   * Default: none.
+   */
   signal?: AbortSignal;
   /** Extra grpc-js channel options. Default none. */
   grpcOptions?: ChannelOptions;
@@ -80,9 +83,12 @@ export interface PluginConnection extends AsyncDisposable {
   readonly isRegistered: boolean;
   /** Subscribes to state changes; returns the unsubscribe function. */
   onState(listener: (state: ConnectionState) => void): () => void;
-  /** State changes as an async iterable, until the connection closes. */
+  /**
+   * State changes as an async iterable: every change from now on, ending
+   * after the final `closed` state. Breaking out of the loop unsubscribes.
+   */
   watch(): AsyncIterable<ConnectionState>;
-  /** Resolves once (or now, if) a session is registered. Rejects once closed. */
+  /** Resolves once (or now, if) a session is registered. Rejects with CANCELLED once `close()` is called. */
   registered(): Promise<void>;
   /** Stops reconnecting, lets in-flight calls finish within the grace period, and disconnects. */
   close(): Promise<void>;
@@ -100,11 +106,19 @@ export interface PluginConnection extends AsyncDisposable {
  * await connection.registered();
  */
 export function connectPlugin(options: ConnectPluginOptions): PluginConnection {
+  return new Connection(connectionConfig(options));
+}
+
+/** Checks the options and fills in the defaults; throws INVALID_ARGUMENT or FAILED_PRECONDITION. */
+function connectionConfig(options: ConnectPluginOptions): ConnectionConfig {
   const targets = (typeof options.target === "string" ? [options.target] : [...options.target]).map(
     parseTarget,
   );
   if (targets.length === 0)
-    throw new PluginFrameworkError(status.INVALID_ARGUMENT, "connectPlugin needs at least one target");
+    throw new PluginFrameworkError(
+      status.INVALID_ARGUMENT,
+      "connectPlugin needs at least one target, such as https://operator:8443",
+    );
   const tokens = tokenProvider(options.token, options.tokenFile);
   if (tokens) {
     for (const target of targets) {
@@ -115,143 +129,29 @@ export function connectPlugin(options: ConnectPluginOptions): PluginConnection {
       });
     }
   }
-
-  const logger = options.logger ?? quietLogger;
   const attempt = attemptConfig(options);
-  const backoff = { initialMs: 100, maxMs: 10_000, multiplier: 2, ...options.backoff };
-  const events = new EventEmitter();
-  const states = new Map<string, ConnectionState>();
-  const links = new Map<string, TargetLink>();
-  const resolvedFrom = new Map<string, string>();
+  const backoff = backoffWithDefaults(options.backoff);
   const drainGraceMs = options.drainGraceMs ?? 10_000;
-  let closed = false;
-  let latest: ConnectionState = { state: "connecting", attempt: 1, target: targets[0]!.grpcTarget };
-  let resolveTimer: NodeJS.Timeout | undefined;
-
-  const linkOptions = (target: ParsedTarget, grpcTarget: string): TargetLinkOptions => ({
-    grpcTarget,
-    credentials: target.tls
-      ? credentials.createSsl(options.tls?.ca ? Buffer.from(options.tls.ca) : null)
-      : credentials.createInsecure(),
-    channelOptions: channelOptions(options, target, attempt, backoff),
-    attempt,
-    tokens,
-    backoff,
+  return {
+    name: options.name,
+    targets,
+    linkOptions: (target, grpcTarget) => ({
+      grpcTarget,
+      credentials: target.tls
+        ? credentials.createSsl(options.tls?.ca ? Buffer.from(options.tls.ca) : null)
+        : credentials.createInsecure(),
+      channelOptions: channelOptions(options, target, attempt, backoff),
+      attempt,
+      tokens,
+      backoff,
+      drainGraceMs,
+    }),
+    resolve: options.resolve,
+    resolveIntervalMs: options.resolveIntervalMs ?? 30_000,
     drainGraceMs,
-    onState: (state) => {
-      const next = { ...state, target: grpcTarget };
-      if (state.state === "closed") states.delete(grpcTarget);
-      else states.set(grpcTarget, next);
-      latest = next;
-      logger.info({ plugin: options.name, ...next }, `plugin connection ${state.state}`);
-      events.emit("state", next);
-    },
-  });
-
-  const addLink = (target: ParsedTarget, grpcTarget: string) => {
-    if (!links.has(grpcTarget)) links.set(grpcTarget, new TargetLink(linkOptions(target, grpcTarget)));
+    signal: options.signal,
+    logger: options.logger ?? quietLogger,
   };
-
-  async function resolveTargets(): Promise<void> {
-    const resolve =
-      options.resolve ?? (async (host: string) => (await lookup(host, { all: true })).map((a) => a.address));
-    for (const target of targets.filter((t) => t.resolveAll)) {
-      let addresses: string[];
-      try {
-        addresses = await resolve(target.host);
-      } catch (err) {
-        logger.warn(
-          { host: target.host, error: String(err) },
-          "resolving the operator's addresses failed; keeping the current ones",
-        );
-        continue;
-      }
-      if (closed) return;
-      const source = `${target.host}:${target.port}`;
-      const wanted = new Set(addresses.map((ip) => `${isIP(ip) === 6 ? `[${ip}]` : ip}:${target.port}`));
-      for (const address of wanted) {
-        addLink(target, address);
-        resolvedFrom.set(address, source);
-      }
-      // An operator replica that left: let its open calls finish, then drop it.
-      for (const [address, host] of resolvedFrom) {
-        if (host !== source || wanted.has(address)) continue;
-        resolvedFrom.delete(address);
-        const link = links.get(address);
-        links.delete(address);
-        void link?.close(drainGraceMs);
-      }
-    }
-    if (!closed) resolveTimer = setTimeout(() => void resolveTargets(), options.resolveIntervalMs ?? 30_000);
-  }
-
-  for (const target of targets) if (!target.resolveAll) addLink(target, target.grpcTarget);
-  if (targets.some((t) => t.resolveAll)) void resolveTargets();
-
-  let closing: Promise<void> | undefined;
-  const connection: PluginConnection = {
-    get state() {
-      return latest;
-    },
-    states,
-    get isRegistered() {
-      return [...links.values()].some((link) => link.registered);
-    },
-    onState(listener) {
-      events.on("state", listener);
-      return () => events.off("state", listener);
-    },
-    async *watch() {
-      const queue: ConnectionState[] = [];
-      let wake: (() => void) | undefined;
-      const off = connection.onState((state) => {
-        queue.push(state);
-        wake?.();
-      });
-      try {
-        while (!closed || queue.length > 0) {
-          const next = queue.shift();
-          if (next) yield next;
-          else await new Promise<void>((resolve) => (wake = resolve));
-        }
-      } finally {
-        off();
-      }
-    },
-    registered() {
-      if (connection.isRegistered) return Promise.resolve();
-      if (closed)
-        return Promise.reject(new PluginFrameworkError(status.CANCELLED, "plugin connection closed"));
-      return new Promise((resolve, reject) => {
-        const off = connection.onState((state) => {
-          if (state.state === "registered") {
-            off();
-            resolve();
-          } else if (closed) {
-            off();
-            reject(new PluginFrameworkError(status.CANCELLED, "plugin connection closed"));
-          }
-        });
-      });
-    },
-    close() {
-      closing ??= (async () => {
-        closed = true;
-        if (resolveTimer) clearTimeout(resolveTimer);
-        await Promise.all([...links.values()].map((link) => link.close(drainGraceMs)));
-        links.clear();
-        latest = { state: "closed", target: "" };
-        events.emit("state", latest);
-        events.removeAllListeners();
-      })();
-      return closing;
-    },
-    [Symbol.asyncDispose]() {
-      return connection.close();
-    },
-  };
-  options.signal?.addEventListener("abort", () => void connection.close(), { once: true });
-  return connection;
 }
 
 function attemptConfig(options: ConnectPluginOptions): Omit<AttemptConfig, "onRegistered" | "onDrain"> {

@@ -1,20 +1,31 @@
-export {
-  isStatusError,
-  type Logger,
-  PluginFrameworkError,
-  quietLogger,
-} from "@operator-plugin-framework/wire";
+// biome-ignore-all assist/source/organizeImports: grouped by what users look for, not by path
+// The plugin side of the framework. Everything here is for plugin authors;
+// the runtime underneath (sessions, scheduler, codec) stays internal. Other
+// libraries (the testkit) build on the same names: there is no separate API
+// for them.
+
+// Connecting a plugin to its operator(s); closing it on SIGTERM; probes.
 export {
   type ConnectionState,
   type ConnectPluginOptions,
   connectPlugin,
   type PluginConnection,
 } from "./connect-plugin.js";
+export { type CloseOnSignalsOptions, closeOnSignals } from "./signals.js";
 export {
   type HealthEndpoints,
   type HealthEndpointsOptions,
   serveHealthEndpoints,
 } from "./health-endpoints.js";
+
+// Types of the options above.
 export type { ServiceEntry } from "./service-table.js";
-export { type CloseOnSignalsOptions, closeOnSignals } from "./signals.js";
 export type { TokenProvider } from "./token.js";
+
+// Errors and logging, the same in every user-facing package of the framework.
+export {
+  isStatusError,
+  type Logger,
+  PluginFrameworkError,
+  quietLogger,
+} from "@operator-plugin-framework/wire";

@@ -1,36 +1,38 @@
-import { type Metadata, status } from "@grpc/grpc-js";
+import { type Metadata, type sendUnaryData, status } from "@grpc/grpc-js";
+import type { ServerInterceptingCallInterface } from "@operator-plugin-framework/wire";
 import {
   ServerDuplexStreamImpl,
   ServerReadableStreamImpl,
-  ServerUnaryCallImpl,
   ServerWritableStreamImpl,
   serverErrorToStatus,
-} from "@grpc/grpc-js/build/src/server-call.js";
-import type { ServerInterceptingCallInterface } from "@operator-plugin-framework/wire";
+} from "./grpc-server-call.js";
 import type { MethodHandler } from "./service-table.js";
 
+// grpc-js exports the callback type, not its error type.
+type ServerStatusResponse = NonNullable<Parameters<sendUnaryData<unknown>>[0]>;
 type Surface = { cancelled: boolean; emit(event: string, ...args: unknown[]): boolean; destroy?: () => void };
 
 /**
- * Runs a handler on a call the way grpc.Server does for each of the four
- * kinds, with grpc-js's own call objects. One difference, kept on purpose: a
- * handler that throws, or returns a promise that rejects, with an error that
- * has a numeric `code` ends the call with that code and message (grpc-js
- * turns a throw into UNKNOWN and ignores a rejected promise, which hangs the
- * caller until its deadline).
+ * Runs a handler on a call the way grpc.Server (1.14) does for each of the
+ * four kinds, with grpc-js's own call objects: unary and server-streaming
+ * handlers both get a ServerWritableStreamImpl, as grpc-js passes them. One
+ * difference, kept on purpose: a handler that throws, or returns a promise
+ * that rejects, with an error that has a numeric `code` ends the call with
+ * that code and message (grpc-js turns a throw into UNKNOWN and ignores a
+ * rejected promise, which hangs the caller until its deadline).
  */
 export function invokeHandler(call: ServerInterceptingCallInterface, handler: MethodHandler): void {
   let surface: Surface | undefined;
   let metadata: Metadata;
   let request: unknown;
   let hasRequest = false;
-  const respond = (err: any, value?: unknown, trailer?: Metadata) => {
+  const respond = (err: ServerStatusResponse | null, value?: unknown, trailer?: Metadata) => {
     if (err) return call.sendStatus(serverErrorToStatus(err, trailer));
     call.sendMessage(value, () =>
       call.sendStatus({ code: status.OK, details: "OK", metadata: trailer ?? null }),
     );
   };
-  const run = (...args: unknown[]) => {
+  const run = (...args: [call: unknown, callback?: unknown]) => {
     try {
       const result = handler.func(...args);
       if (result && typeof (result as Promise<unknown>).then === "function") {
@@ -73,15 +75,10 @@ export function invokeHandler(call: ServerInterceptingCallInterface, handler: Me
           details: `Received no request message for server streaming method ${handler.path}`,
         });
       }
-      if (handler.kind === "unary") {
-        const unary = new ServerUnaryCallImpl(handler.path, call, metadata, request);
-        surface = unary as unknown as Surface;
-        run(unary, respond);
-      } else {
-        const writable = new ServerWritableStreamImpl(handler.path, call, metadata, request);
-        surface = writable as unknown as Surface;
-        run(writable);
-      }
+      const writable = new ServerWritableStreamImpl(handler.path, call, metadata, request);
+      surface = writable as unknown as Surface;
+      if (handler.kind === "unary") run(writable, respond);
+      else run(writable);
     },
     onCancel() {
       if (!surface) return;
@@ -92,9 +89,10 @@ export function invokeHandler(call: ServerInterceptingCallInterface, handler: Me
   });
 }
 
+/** What a thrown error or rejected promise ends the call with (see {@link invokeHandler}). */
 function thrownToStatus(err: unknown) {
   if (err && typeof err === "object" && typeof (err as { code?: unknown }).code === "number") {
-    return serverErrorToStatus(err as any);
+    return serverErrorToStatus(err as ServerStatusResponse);
   }
   return { code: status.UNKNOWN, details: err instanceof Error ? err.message : "Unknown error" };
 }

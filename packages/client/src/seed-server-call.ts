@@ -6,6 +6,7 @@ import {
   type PartialStatusObject,
   type ServerInterceptingCallInterface,
 } from "@operator-plugin-framework/wire";
+import { noopMetricsRecorder } from "./grpc-server-call.js";
 import { invokeHandler } from "./invoke-handler.js";
 import type { MethodHandler } from "./service-table.js";
 
@@ -46,6 +47,10 @@ function findHandler(
   for (const handler of handlers.values()) if (handler.path.endsWith(`/${name}`)) return handler;
   return undefined;
 }
+
+type AuthContext = ReturnType<ServerInterceptingCallInterface["getAuthContext"]>;
+type ConnectionInfo = ReturnType<ServerInterceptingCallInterface["getConnectionInfo"]>;
+type MetricsRecorder = ReturnType<ServerInterceptingCallInterface["getMetricsRecorder"]>;
 
 class SeedServerCall implements ServerInterceptingCallInterface {
   private listener: InterceptingServerListener | undefined;
@@ -107,19 +112,20 @@ class SeedServerCall implements ServerInterceptingCallInterface {
   getPeer(): string {
     return "operator";
   }
+  /** Infinity, as grpc-js's for a call without a deadline: the seed protocol carries none. */
   getDeadline(): number {
     return Number.POSITIVE_INFINITY;
   }
   getHost(): string {
     return "operator";
   }
-  getAuthContext(): any {
+  getAuthContext(): AuthContext {
     return {};
   }
-  getConnectionInfo(): any {
+  getConnectionInfo(): ConnectionInfo {
     return {};
   }
-  getMetricsRecorder(): any {
-    return {};
+  getMetricsRecorder(): MetricsRecorder {
+    return noopMetricsRecorder;
   }
 }

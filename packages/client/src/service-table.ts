@@ -5,21 +5,25 @@ import type { ServiceDescriptor } from "@operator-plugin-framework/proto";
 export interface MethodHandler {
   path: string;
   kind: "unary" | "clientStream" | "serverStream" | "bidi";
-  func: (...args: any[]) => unknown;
-  serialize: (value: any) => Buffer;
-  deserialize: (bytes: Buffer) => any;
+  /**
+   * The implementation's function, called as grpc.Server calls it: with the
+   * call object, and a callback for unary and client-streaming methods.
+   */
+  func: (...args: [call: unknown, callback?: unknown]) => unknown;
+  serialize: (value: unknown) => Buffer;
+  deserialize: (bytes: Buffer) => unknown;
 }
 
 // What grpc.Server does for a method the implementation lacks, message included.
 function unimplemented(kind: MethodHandler["kind"], key: string): MethodHandler["func"] {
   const error = { code: status.UNIMPLEMENTED, details: `The server does not implement the method ${key}` };
   return kind === "unary" || kind === "clientStream"
-    ? (_call: unknown, callback: (err: unknown) => void) => callback(error)
-    : (call: { emit(event: string, err: unknown): void }) => call.emit("error", error);
+    ? (_call, callback) => (callback as (err: unknown) => void)(error)
+    : (call) => (call as { emit(event: string, err: unknown): void }).emit("error", error);
 }
 
 /** A service and its implementation: exactly what `grpc.Server.addService` takes. */
-export type ServiceEntry = readonly [ServiceDefinition<any>, UntypedServiceImplementation | object];
+export type ServiceEntry = readonly [ServiceDefinition, UntypedServiceImplementation | object];
 
 /**
  * Builds the dispatch table by method path, as grpc.Server.addService does:

@@ -5,10 +5,18 @@ import type {
   ServiceDescriptor,
   Settings,
 } from "@operator-plugin-framework/proto";
-import { effectiveSettings, Liveness, PROTOCOL_REVISION } from "@operator-plugin-framework/wire";
-import { serveSeedCall } from "./seed-server-call.js";
+import {
+  DEFAULT_SETTINGS,
+  effectiveSettings,
+  FrameScheduler,
+  Liveness,
+  PluginFrameworkError,
+  PROTOCOL_REVISION,
+  raceTimeout,
+} from "@operator-plugin-framework/wire";
+import { SeedSession } from "./seed-session.js";
 import type { MethodHandler } from "./service-table.js";
-import { type ServeLimits, TunnelDispatcher } from "./tunnel-dispatcher.js";
+import { type ServeLimits, TunnelSession } from "./tunnel-session.js";
 
 /** How one attempt ended. */
 export interface AttemptResult {
@@ -37,16 +45,22 @@ export interface AttemptConfig {
 }
 
 /**
- * One stream to the operator, from register to end. Speaks revision 1 when
- * the operator acknowledges, and the seed protocol when it sends `rpc_call`
- * instead (a seed operator never acknowledges).
+ * One stream to the operator, from register to end. Speaks revision 1 (a
+ * {@link TunnelSession}) when the operator acknowledges, and the seed
+ * protocol (a {@link SeedSession}) when it sends `rpc_call` instead, since a
+ * seed operator never acknowledges.
+ *
+ * Everything the plugin sends on the stream, from the registration to ping
+ * answers and the drain, goes through one {@link FrameScheduler}, so it leaves
+ * in the order it was queued.
  */
 export class SessionAttempt {
   private stream: ClientDuplexStream<PluginStreamMessage, PluginStreamMessage> | undefined;
-  private dispatcher: TunnelDispatcher | undefined;
+  private scheduler: FrameScheduler | undefined;
+  private tunnel: TunnelSession | undefined;
+  private seed: SeedSession | undefined;
   private registered = false;
   private drained = false;
-  private seedCalls = 0;
   private accepting = true;
   private finished = false;
   private onDrainAck: () => void = () => {};
@@ -64,8 +78,9 @@ export class SessionAttempt {
     });
   }
 
+  /** Calls open on this stream now. */
   get inFlight(): number {
-    return (this.dispatcher?.inFlight ?? 0) + this.seedCalls;
+    return (this.tunnel?.inFlight ?? 0) + (this.seed?.inFlight ?? 0);
   }
 
   start(token: string | undefined): void {
@@ -74,13 +89,22 @@ export class SessionAttempt {
     if (token) metadata.set("authorization", `Bearer ${token}`);
     const stream = this.client.pluginStream(metadata);
     this.stream = stream;
+    // The quantum is fairness only (chunks follow the operator's max_chunk_size); the
+    // default chunk size gives each call one full chunk per turn, as the operator does.
+    const scheduler = new FrameScheduler({
+      write: (message) => stream.write(message),
+      quantum: DEFAULT_SETTINGS.maxChunkSize,
+    });
+    this.scheduler = scheduler;
+    stream.on("drain", () => scheduler.resume());
     stream.on("data", (message: PluginStreamMessage) => this.onMessage(message));
-    stream.on("error", (err: ServiceError) =>
-      this.finish(err.code ?? status.UNKNOWN, err.details ?? err.message),
-    );
+    stream.on("error", (err: ServiceError) => {
+      const { code, details } = PluginFrameworkError.from(err);
+      this.finish(code, details);
+    });
     stream.on("status", (s: { code: status; details: string }) => this.finish(s.code, s.details));
     stream.on("end", () => this.finish(status.UNAVAILABLE, "operator ended the stream"));
-    stream.write({
+    scheduler.sendMessage({
       payload: {
         $case: "register",
         value: {
@@ -101,33 +125,27 @@ export class SessionAttempt {
    * finish. A seed operator cannot be told, so new calls are refused at once.
    */
   async leave(graceMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, graceMs);
-    });
-    if (this.dispatcher && !this.finished) {
-      let ackTimer: NodeJS.Timeout | undefined;
+    const graceEnds = Date.now() + graceMs;
+    if (this.tunnel && !this.finished) {
       const acknowledged = new Promise<void>((resolve) => {
         this.onDrainAck = resolve;
-        // An operator that does not answer within 2 s is broken or swamped:
-        // refuse new calls from then on instead of waiting out the whole grace.
-        ackTimer = setTimeout(resolve, Math.min(graceMs, 2_000));
       });
-      this.stream?.write({
+      this.scheduler?.sendMessage({
         payload: { $case: "drain", value: { reason: "plugin is shutting down", graceMs, ack: false } },
       });
-      await Promise.race([acknowledged, this.done]);
-      clearTimeout(ackTimer);
+      // An operator that does not answer within 2 s is broken or swamped:
+      // refuse new calls from then on instead of waiting out the whole grace.
+      await raceTimeout(Promise.race([acknowledged, this.done]), Math.min(graceMs, 2_000));
     }
     this.stopAccepting();
-    await Promise.race([this.idle(), graceOver]);
-    clearTimeout(timer);
+    await raceTimeout(this.idle(), graceEnds - Date.now());
   }
 
   /** New calls are refused from now on; open ones go on. */
   stopAccepting(): void {
     this.accepting = false;
-    this.dispatcher?.stopAccepting();
+    this.tunnel?.stopAccepting();
+    this.seed?.stopAccepting();
   }
 
   /** Resolves when no call is open. */
@@ -153,14 +171,10 @@ export class SessionAttempt {
    * by ending its side. Cancels if that takes longer than `timeoutMs`.
    */
   async endGracefully(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-    });
-    await Promise.race([this.dispatcher?.scheduler.empty(), timedOut]);
+    const deadline = Date.now() + timeoutMs;
+    if (this.scheduler) await raceTimeout(this.scheduler.empty(), timeoutMs);
     this.stream?.end();
-    await Promise.race([this.done, timedOut]);
-    clearTimeout(timer);
+    await raceTimeout(this.done, deadline - Date.now());
     this.cancel();
   }
 
@@ -168,63 +182,34 @@ export class SessionAttempt {
     this.liveness?.onActivity();
     const payload = message.payload;
     switch (payload?.$case) {
-      case "registerAck": {
+      case "registerAck":
         // One acknowledgement per stream; a second one changes nothing.
-        if (this.dispatcher) return;
+        if (this.tunnel) return;
         if (!payload.value.accepted) {
           this.finish(payload.value.code || status.PERMISSION_DENIED, payload.value.message);
           return;
         }
-        const settings = {
-          local: this.config.localSettings,
-          peer: effectiveSettings(payload.value.settings),
-        };
-        this.dispatcher = new TunnelDispatcher(
-          this.config.handlers,
-          (out) => this.stream?.write(out) ?? false,
-          settings,
-          this.config.limits,
-          "operator",
-          this.config.host,
-        );
-        this.dispatcher.onIdle = () => this.checkIdle();
-        if (!this.accepting) this.dispatcher.stopAccepting();
-        this.liveness = new Liveness({
-          ...this.config.keepalive,
-          sendPing: (nonce) =>
-            this.stream?.write({ payload: { $case: "ping", value: { nonce, ack: false } } }),
-          onDead: (message) => {
-            this.stream?.cancel();
-            this.finish(status.UNAVAILABLE, `operator is unresponsive: ${message}`);
-          },
-        });
-        this.liveness.start();
-        this.stream?.on("drain", () => this.dispatcher?.scheduler.resume());
-        this.markRegistered(payload.value.sessionId);
+        this.openTunnel(payload.value.sessionId, payload.value.settings);
         return;
-      }
       case "frames":
         try {
-          this.dispatcher?.onFrames(payload.value.frames);
+          this.tunnel?.onFrames(payload.value.frames);
         } catch (err) {
-          const error = err as { code?: status; details?: string; message: string };
+          const { code, details } = PluginFrameworkError.from(err, status.INTERNAL);
           this.stream?.cancel();
-          this.finish(error.code ?? status.INTERNAL, error.details ?? error.message);
+          this.finish(code, details);
         }
         return;
       case "rpcCall":
         this.markRegistered("");
-        this.seedCalls++;
-        serveSeedCall(payload.value, this.config.handlers, (out) => {
-          this.seedCalls--;
-          this.stream?.write(out);
-        });
+        this.openSeed().onRpcCall(payload.value);
         return;
       case "ping":
-        if (!payload.value.ack)
-          this.stream?.write({
+        if (!payload.value.ack) {
+          this.scheduler?.sendMessage({
             payload: { $case: "ping", value: { nonce: payload.value.nonce, ack: true } },
           });
+        }
         return;
       case "drain":
         if (payload.value.ack) {
@@ -239,6 +224,42 @@ export class SessionAttempt {
     }
   }
 
+  private openTunnel(sessionId: string, peerSettings: Settings | undefined): void {
+    const scheduler = this.scheduler!;
+    const settings = { local: this.config.localSettings, peer: effectiveSettings(peerSettings) };
+    const tunnel = new TunnelSession(
+      this.config.handlers,
+      scheduler,
+      settings,
+      this.config.limits,
+      "operator",
+      this.config.host,
+    );
+    this.tunnel = tunnel;
+    tunnel.onIdle = () => this.checkIdle();
+    if (!this.accepting) tunnel.stopAccepting();
+    this.liveness = new Liveness({
+      ...this.config.keepalive,
+      sendPing: (nonce) =>
+        scheduler.sendMessage({ payload: { $case: "ping", value: { nonce, ack: false } } }),
+      onDead: (message) => {
+        this.stream?.cancel();
+        this.finish(status.UNAVAILABLE, `operator is unresponsive: ${message}`);
+      },
+    });
+    this.liveness.start();
+    this.markRegistered(sessionId);
+  }
+
+  private openSeed(): SeedSession {
+    if (this.seed) return this.seed;
+    const seed = new SeedSession(this.config.handlers, this.scheduler!);
+    this.seed = seed;
+    seed.onIdle = () => this.checkIdle();
+    if (!this.accepting) seed.stopAccepting();
+    return seed;
+  }
+
   private markRegistered(sessionId: string): void {
     if (this.registered) return;
     this.registered = true;
@@ -248,8 +269,9 @@ export class SessionAttempt {
   private finish(code: status, details: string): void {
     this.finished = true;
     this.liveness?.stop();
-    this.dispatcher?.close();
-    this.seedCalls = 0;
+    this.tunnel?.close();
+    this.seed?.close();
+    this.scheduler?.close();
     this.checkIdle();
     this.resolveDone({ registered: this.registered, code, details, drained: this.drained });
   }

@@ -1,15 +1,9 @@
 import { type ChannelCredentials, type ChannelOptions, status } from "@grpc/grpc-js";
 import type { PluginFrameworkServiceClient } from "@operator-plugin-framework/proto";
-import { type PluginFrameworkError, PluginStreamClient } from "@operator-plugin-framework/wire";
+import { PluginFrameworkError, PluginStreamClient, raceTimeout } from "@operator-plugin-framework/wire";
+import { type Backoff, backoffDelay } from "./backoff.js";
 import { type AttemptConfig, SessionAttempt } from "./session-attempt.js";
 import type { TokenProvider } from "./token.js";
-
-/** Reconnection backoff: full jitter over capped exponential growth. */
-export interface Backoff {
-  initialMs: number;
-  maxMs: number;
-  multiplier: number;
-}
 
 /** A state change of one link, as the connection reports it. */
 export type LinkState =
@@ -56,13 +50,6 @@ export class TargetLink {
       options.channelOptions,
     ) as unknown as PluginFrameworkServiceClient;
     this.running = this.run();
-  }
-
-  /** Calls being served on this link now. */
-  get inFlight(): number {
-    let total = 0;
-    for (const attempt of this.attempts) total += attempt.inFlight;
-    return total;
   }
 
   /** Stops reconnecting; in-flight calls get `graceMs` to finish; then disconnects. */
@@ -115,15 +102,10 @@ export class TargetLink {
         attempt.start(this.options.tokens ? await this.options.tokens.getToken() : undefined);
       } catch (err) {
         this.attempts.delete(attempt);
-        const error = err as PluginFrameworkError;
+        const { code, details } = PluginFrameworkError.from(err);
         failures++;
-        const delayMs = jitter(backoff, failures);
-        this.setState({
-          state: "reconnecting",
-          delayMs,
-          code: error.code ?? status.UNKNOWN,
-          details: error.details ?? String(err),
-        });
+        const delayMs = backoffDelay(backoff, failures);
+        this.setState({ state: "reconnecting", delayMs, code, details });
         await this.sleep(delayMs);
         continue;
       }
@@ -141,7 +123,7 @@ export class TargetLink {
       failures = result.registered ? 1 : failures + 1;
       // Only a refused registration is a rejection; a broken session is retried.
       const permanent = !result.registered && PERMANENT.has(result.code);
-      const delayMs = permanent ? backoff.maxMs : jitter(backoff, failures);
+      const delayMs = permanent ? backoff.maxMs : backoffDelay(backoff, failures);
       this.setState(
         permanent
           ? { state: "rejected", code: result.code, details: result.details, delayMs }
@@ -157,12 +139,7 @@ export class TargetLink {
    * the grace period the plugin ends it itself.
    */
   private async retire(attempt: SessionAttempt): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.options.drainGraceMs);
-    });
-    await Promise.race([attempt.done, graceOver]);
-    clearTimeout(timer);
+    await raceTimeout(attempt.done, this.options.drainGraceMs);
     await attempt.leave(1_000);
     await attempt.endGracefully(1_000);
     this.attempts.delete(attempt);
@@ -180,9 +157,4 @@ export class TargetLink {
       };
     });
   }
-}
-
-function jitter(backoff: Backoff, failures: number): number {
-  const cap = Math.min(backoff.maxMs, backoff.initialMs * backoff.multiplier ** Math.max(0, failures - 1));
-  return Math.round(Math.random() * cap);
 }

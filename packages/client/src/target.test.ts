@@ -39,6 +39,31 @@ describe("parseTarget", () => {
     for (const bad of ["operator:8443", "ftp://x:1", "unix:relative.sock", "https://x:1/path"]) {
       expect(() => parseTarget(bad)).toThrow(expect.objectContaining({ code: status.INVALID_ARGUMENT }));
     }
+    expect(() => parseTarget("not a url")).toThrow(
+      'invalid target "not a url": use "https://host:port", "http://host:port" or "unix:///path"',
+    );
+    expect(() => parseTarget("ftp://x:1")).toThrow('invalid target "ftp://x:1": unsupported scheme ftp:');
+    expect(() => parseTarget("unix://run.sock")).toThrow("a unix target needs an absolute path");
+  });
+
+  it("defaults the port by scheme, keeps IPv6 brackets for dns+ and knows loopback names", () => {
+    expect(parseTarget("http://operator")).toMatchObject({
+      grpcTarget: "operator:80",
+      tls: false,
+      local: false,
+    });
+    expect(parseTarget("dns+http://[::1]:9443")).toMatchObject({
+      host: "::1",
+      port: "9443",
+      resolveAll: true,
+    });
+    expect(parseTarget("https://localhost:8443")).toMatchObject({ local: true, tls: true });
+  });
+
+  it("refuses an empty target list", () => {
+    expect(() => connectPlugin({ name: "aws", target: [], services: [] })).toThrow(
+      expect.objectContaining({ code: status.INVALID_ARGUMENT }),
+    );
   });
 });
 

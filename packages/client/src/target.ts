@@ -49,6 +49,7 @@ export function parseTarget(input: string): ParsedTarget {
   return { grpcTarget: `${hostPart}:${port}`, tls, host, local: isLoopbackHost(host), resolveAll, port };
 }
 
+// The one message every refused target gets: what was given, and what to give instead.
 function invalid(target: string, why: string): PluginFrameworkError {
   return new PluginFrameworkError(
     status.INVALID_ARGUMENT,

@@ -6,13 +6,18 @@ import {
   OutboundStream,
   type PartialStatusObject,
   PluginFrameworkError,
+  protocolViolation,
   ReceiveFlow,
   type ServerInterceptingCallInterface,
 } from "@operator-plugin-framework/wire";
+import { noopMetricsRecorder } from "./grpc-server-call.js";
 import type { MethodHandler } from "./service-table.js";
-import type { TunnelDispatcher } from "./tunnel-dispatcher.js";
+import type { TunnelSession } from "./tunnel-session.js";
 
 type FrameKind = NonNullable<Frame["kind"]>;
+type AuthContext = ReturnType<ServerInterceptingCallInterface["getAuthContext"]>;
+type ConnectionInfo = ReturnType<ServerInterceptingCallInterface["getConnectionInfo"]>;
+type MetricsRecorder = ReturnType<ServerInterceptingCallInterface["getMetricsRecorder"]>;
 
 const DETAILS_KEY = "grpc-status-details-bin";
 
@@ -34,20 +39,20 @@ export class TunnelServerCall implements ServerInterceptingCallInterface {
   private deadlineTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly dispatcher: TunnelDispatcher,
+    private readonly session: TunnelSession,
     readonly streamId: number,
     private readonly handler: MethodHandler,
     private readonly metadata: Metadata,
     timeoutMs: number | undefined,
   ) {
-    const { peer, local } = dispatcher.settings;
-    this.out = new OutboundStream(streamId, dispatcher.scheduler, peer.initialWindowSize, peer.maxChunkSize);
+    const { peer, local } = session.settings;
+    this.out = new OutboundStream(streamId, session.scheduler, peer.initialWindowSize, peer.maxChunkSize);
     this.flow = new ReceiveFlow({
       windowSize: local.initialWindowSize,
       maxChunkSize: local.maxChunkSize,
-      maxMessageSize: dispatcher.limits.maxReceiveMessageSize,
+      maxMessageSize: session.limits.maxReceiveMessageSize,
       grant: (increment) =>
-        dispatcher.scheduler.sendControl({ streamId, kind: { $case: "windowUpdate", value: { increment } } }),
+        session.scheduler.sendControl({ streamId, kind: { $case: "windowUpdate", value: { increment } } }),
     });
     this.deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
     if (timeoutMs !== undefined) {
@@ -81,7 +86,7 @@ export class TunnelServerCall implements ServerInterceptingCallInterface {
       });
       return callback();
     }
-    const limit = this.dispatcher.limits.maxSendMessageSize;
+    const limit = this.session.limits.maxSendMessageSize;
     if (bytes.length > limit) {
       this.sendStatus({
         code: status.RESOURCE_EXHAUSTED,
@@ -116,31 +121,23 @@ export class TunnelServerCall implements ServerInterceptingCallInterface {
   }
 
   getPeer(): string {
-    return this.dispatcher.peer;
+    return this.session.peer;
   }
-  getDeadline(): Date | number {
-    return Number.isFinite(this.deadline) ? new Date(this.deadline) : this.deadline;
+  /** A number, as grpc-js's: milliseconds since the epoch, or Infinity without a deadline. */
+  getDeadline(): number {
+    return this.deadline;
   }
   getHost(): string {
-    return this.dispatcher.host;
+    return this.session.host;
   }
-  getAuthContext(): any {
+  getAuthContext(): AuthContext {
     return {};
   }
-  getConnectionInfo(): any {
+  getConnectionInfo(): ConnectionInfo {
     return {};
   }
-  getMetricsRecorder(): any {
-    return {
-      recordRequestCostMetric() {},
-      recordUtilizationMetric() {},
-      recordNamedMetric() {},
-      recordCpuUtilizationMetric() {},
-      recordMemoryUtilizationMetric() {},
-      recordApplicationUtilizationMetric() {},
-      recordQpsMetric() {},
-      recordEpsMetric() {},
-    };
+  getMetricsRecorder(): MetricsRecorder {
+    return noopMetricsRecorder;
   }
 
   /** A frame from the operator for this call. */
@@ -149,11 +146,11 @@ export class TunnelServerCall implements ServerInterceptingCallInterface {
     try {
       switch (kind.$case) {
         case "data":
-          if (this.halfCloseReceived) throw violation("data after half_close");
+          if (this.halfCloseReceived) throw protocolViolation("data after half_close");
           if (this.flow.accept(kind.value.data, kind.value.more)) this.deliver();
           return;
         case "halfClose":
-          if (this.flow.assembling) throw violation("half_close in the middle of a message");
+          if (this.flow.assembling) throw protocolViolation("half_close in the middle of a message");
           this.halfCloseReceived = true;
           this.deliver();
           return;
@@ -164,11 +161,10 @@ export class TunnelServerCall implements ServerInterceptingCallInterface {
           this.cancel();
           return;
         default:
-          throw violation(`unexpected ${kind.$case} frame for an open call`);
+          throw protocolViolation(`unexpected ${kind.$case} frame for an open call`);
       }
     } catch (err) {
-      const error =
-        err instanceof PluginFrameworkError ? err : new PluginFrameworkError(status.INTERNAL, String(err));
+      const error = PluginFrameworkError.from(err, status.INTERNAL);
       this.fail(error.code, error.details);
     }
   }
@@ -219,10 +215,6 @@ export class TunnelServerCall implements ServerInterceptingCallInterface {
   private end(): void {
     this.ended = true;
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    this.dispatcher.release(this.streamId);
+    this.session.release(this.streamId);
   }
-}
-
-function violation(message: string): PluginFrameworkError {
-  return new PluginFrameworkError(status.INVALID_ARGUMENT, `protocol violation: ${message}`);
 }

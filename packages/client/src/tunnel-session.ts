@@ -1,10 +1,11 @@
 import { status } from "@grpc/grpc-js";
-import type { Frame, PluginStreamMessage, Settings } from "@operator-plugin-framework/proto";
+import type { Frame, Settings } from "@operator-plugin-framework/proto";
 import {
   entriesToMetadata,
-  FrameScheduler,
+  type FrameScheduler,
   OutboundStream,
   PluginFrameworkError,
+  protocolViolation,
 } from "@operator-plugin-framework/wire";
 import { invokeHandler } from "./invoke-handler.js";
 import type { MethodHandler } from "./service-table.js";
@@ -18,12 +19,12 @@ export interface ServeLimits {
 }
 
 /**
- * The plugin side of one revision-1 session: opens a handler call for each
- * new_stream and routes every frame to its call. All frames go out through
- * one scheduler.
+ * The plugin side of one revision-1 session, the counterpart of the
+ * operator's TunnelSession: opens a handler call for each new_stream and
+ * routes every frame to its call. Everything it sends goes through the
+ * stream's one scheduler.
  */
-export class TunnelDispatcher {
-  readonly scheduler: FrameScheduler;
+export class TunnelSession {
   private readonly calls = new Map<number, TunnelServerCall>();
   private highestStreamId = 0;
   private closed = false;
@@ -33,15 +34,14 @@ export class TunnelDispatcher {
 
   constructor(
     private readonly handlers: ReadonlyMap<string, MethodHandler>,
-    write: (message: PluginStreamMessage) => boolean,
+    readonly scheduler: FrameScheduler,
     readonly settings: { local: Required<Settings>; peer: Required<Settings> },
     readonly limits: ServeLimits,
     readonly peer: string,
     readonly host: string,
-  ) {
-    this.scheduler = new FrameScheduler({ write, quantum: settings.peer.maxChunkSize });
-  }
+  ) {}
 
+  /** Calls open now. */
   get inFlight(): number {
     return this.calls.size;
   }
@@ -50,14 +50,14 @@ export class TunnelDispatcher {
   onFrames(frames: readonly Frame[]): void {
     for (const frame of frames) {
       const kind = frame.kind;
-      if (!kind) throw violation(`frame for stream ${frame.streamId} has no kind`);
+      if (!kind) throw protocolViolation(`frame for stream ${frame.streamId} has no kind`);
       if (kind.$case === "newStream") {
         if (frame.streamId <= this.highestStreamId) {
           // A broken operator: end the call it collides with (or answer the stale id), keep the session.
-          const details = `protocol violation: new_stream reuses stream id ${frame.streamId}`;
+          const { code, details } = protocolViolation(`new_stream reuses stream id ${frame.streamId}`);
           const existing = this.calls.get(frame.streamId);
-          if (existing) existing.fail(status.INVALID_ARGUMENT, details);
-          else this.reject(frame.streamId, status.INVALID_ARGUMENT, details);
+          if (existing) existing.fail(code, details);
+          else this.reject(frame.streamId, code, details);
           continue;
         }
         this.highestStreamId = frame.streamId;
@@ -67,7 +67,7 @@ export class TunnelDispatcher {
       const call = this.calls.get(frame.streamId);
       if (call) call.onFrame(kind);
       else if (frame.streamId === 0 || frame.streamId > this.highestStreamId) {
-        throw violation(`${kind.$case} frame for unknown stream ${frame.streamId}`);
+        throw protocolViolation(`${kind.$case} frame for unknown stream ${frame.streamId}`);
       }
       // Otherwise a frame for a call that already ended: dropped quietly.
     }
@@ -86,7 +86,6 @@ export class TunnelDispatcher {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.scheduler.close();
     for (const call of [...this.calls.values()]) call.cancel();
   }
 
@@ -119,15 +118,11 @@ export class TunnelDispatcher {
     try {
       metadata = entriesToMetadata(request.metadata);
     } catch (err) {
-      const error = err as PluginFrameworkError;
+      const error = PluginFrameworkError.from(err, status.INVALID_ARGUMENT);
       return reject(error.code, error.details);
     }
     const call = new TunnelServerCall(this, streamId, handler, metadata, request.timeoutMs);
     this.calls.set(streamId, call);
     invokeHandler(call, handler);
   }
-}
-
-function violation(message: string): PluginFrameworkError {
-  return new PluginFrameworkError(status.INVALID_ARGUMENT, `protocol violation: ${message}`);
 }

@@ -1,0 +1,216 @@
+import { lookup } from "node:dns/promises";
+import { EventEmitter } from "node:events";
+import { isIP } from "node:net";
+import { status } from "@grpc/grpc-js";
+import { type Logger, PluginFrameworkError } from "@operator-plugin-framework/wire";
+import type { ConnectionState, PluginConnection } from "./connect-plugin.js";
+import type { ParsedTarget } from "./target.js";
+import { TargetLink, type TargetLinkOptions } from "./target-link.js";
+
+/** What a {@link Connection} is built from; `connectPlugin` derives it from the user's options. */
+export interface ConnectionConfig {
+  name: string;
+  targets: readonly ParsedTarget[];
+  /** Everything a link to `grpcTarget` needs, but its state callback. */
+  linkOptions: (target: ParsedTarget, grpcTarget: string) => Omit<TargetLinkOptions, "onState">;
+  /** Resolves a `dns+` target's host to addresses. */
+  resolve: ((host: string) => Promise<string[]>) | undefined;
+  resolveIntervalMs: number;
+  drainGraceMs: number;
+  signal: AbortSignal | undefined;
+  logger: Logger;
+}
+
+/** One operator address and where it came from (`host:port` of a `dns+` target, or none). */
+interface Link {
+  readonly link: TargetLink;
+  readonly resolvedFrom: string | undefined;
+}
+
+/** Links are kept up and added as `dns+` targets resolve. */
+interface StateOpen {
+  readonly kind: "open";
+  readonly links: Map<string, Link>;
+  /** Links to addresses a `dns+` target no longer resolves to, finishing their calls. */
+  readonly retiring: Set<Promise<void>>;
+  resolveTimer: NodeJS.Timeout | undefined;
+}
+
+/** `close()` was called: links drain their calls; nothing new starts. */
+interface StateClosing {
+  readonly kind: "closing";
+  readonly done: Promise<void>;
+}
+
+/** Every link is closed, and every timer and listener released. */
+interface StateClosed {
+  readonly kind: "closed";
+  readonly done: Promise<void>;
+}
+
+const closedError = () =>
+  new PluginFrameworkError(
+    status.CANCELLED,
+    "plugin connection closed; call connectPlugin() again to reconnect",
+  );
+
+/**
+ * A plugin's connection to its operator(s): one {@link TargetLink} per
+ * operator address, kept up until closed. Its lifecycle is one explicit
+ * state, open → closing → closed; the per-address states (connecting,
+ * registered, reconnecting, rejected) live in the links and are reported as
+ * events.
+ */
+export class Connection implements PluginConnection {
+  private s: StateOpen | StateClosing | StateClosed;
+  private latest: ConnectionState;
+  private readonly latestByTarget = new Map<string, ConnectionState>();
+  private readonly events = new EventEmitter();
+  private readonly onAbort = () => void this.close();
+
+  constructor(private readonly config: ConnectionConfig) {
+    this.latest = { state: "connecting", attempt: 1, target: config.targets[0]!.grpcTarget };
+    if (config.signal?.aborted) {
+      // Aborted before it started: nothing to open, nothing to release.
+      this.latest = { state: "closed", target: "" };
+      this.s = { kind: "closed", done: Promise.resolve() };
+      return;
+    }
+    this.s = { kind: "open", links: new Map(), retiring: new Set(), resolveTimer: undefined };
+    config.signal?.addEventListener("abort", this.onAbort, { once: true });
+    for (const target of config.targets) if (!target.resolveAll) this.addLink(target, target.grpcTarget);
+    if (config.targets.some((t) => t.resolveAll)) void this.resolveTargets();
+  }
+
+  get state(): ConnectionState {
+    return this.latest;
+  }
+
+  get states(): ReadonlyMap<string, ConnectionState> {
+    return this.latestByTarget;
+  }
+
+  get isRegistered(): boolean {
+    if (this.s.kind !== "open") return false;
+    for (const { link } of this.s.links.values()) if (link.registered) return true;
+    return false;
+  }
+
+  onState(listener: (state: ConnectionState) => void): () => void {
+    this.events.on("state", listener);
+    return () => this.events.off("state", listener);
+  }
+
+  async *watch(): AsyncIterable<ConnectionState> {
+    const queue: ConnectionState[] = [];
+    let wake: (() => void) | undefined;
+    const off = this.onState((state) => {
+      queue.push(state);
+      wake?.();
+    });
+    try {
+      while (this.s.kind !== "closed" || queue.length > 0) {
+        const next = queue.shift();
+        if (next) yield next;
+        else await new Promise<void>((resolve) => (wake = resolve));
+      }
+    } finally {
+      off();
+    }
+  }
+
+  registered(): Promise<void> {
+    if (this.isRegistered) return Promise.resolve();
+    if (this.s.kind !== "open") return Promise.reject(closedError());
+    return new Promise((resolve, reject) => {
+      const settle = (error?: PluginFrameworkError) => {
+        this.events.off("state", onState);
+        this.events.off("closing", onClosing);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onState = (state: ConnectionState) => state.state === "registered" && settle();
+      const onClosing = () => settle(closedError());
+      this.events.on("state", onState);
+      this.events.on("closing", onClosing);
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.s.kind !== "open") return this.s.done;
+    const { links, retiring, resolveTimer } = this.s;
+    clearTimeout(resolveTimer);
+    this.config.signal?.removeEventListener("abort", this.onAbort);
+    const done = (async () => {
+      await Promise.all([
+        ...[...links.values()].map(({ link }) => link.close(this.config.drainGraceMs)),
+        ...retiring,
+      ]);
+      this.s = { kind: "closed", done: Promise.resolve() };
+      this.setLatest({ state: "closed", target: "" });
+      this.events.removeAllListeners();
+    })();
+    this.s = { kind: "closing", done };
+    // Anyone waiting in registered() learns now, not after the drain.
+    this.events.emit("closing");
+    return done;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  private setLatest(state: ConnectionState): void {
+    this.latest = state;
+    this.events.emit("state", state);
+  }
+
+  private addLink(target: ParsedTarget, grpcTarget: string, resolvedFrom?: string): void {
+    if (this.s.kind !== "open" || this.s.links.has(grpcTarget)) return;
+    const { logger, name } = this.config;
+    const link = new TargetLink({
+      ...this.config.linkOptions(target, grpcTarget),
+      onState: (state) => {
+        const next = { ...state, target: grpcTarget };
+        if (state.state === "closed") this.latestByTarget.delete(grpcTarget);
+        else this.latestByTarget.set(grpcTarget, next);
+        logger.info({ plugin: name, ...next }, `plugin connection ${state.state}`);
+        this.setLatest(next);
+      },
+    });
+    this.s.links.set(grpcTarget, { link, resolvedFrom });
+  }
+
+  /** Resolves every `dns+` target, adds links for new addresses and retires the gone ones. */
+  private async resolveTargets(): Promise<void> {
+    const resolve =
+      this.config.resolve ??
+      (async (host: string) => (await lookup(host, { all: true })).map((a) => a.address));
+    for (const target of this.config.targets.filter((t) => t.resolveAll)) {
+      let addresses: string[];
+      try {
+        addresses = await resolve(target.host);
+      } catch (err) {
+        this.config.logger.warn(
+          { host: target.host, error: String(err) },
+          "resolving the operator's addresses failed; keeping the current ones",
+        );
+        continue;
+      }
+      if (this.s.kind !== "open") return;
+      const source = `${target.host}:${target.port}`;
+      const wanted = new Set(addresses.map((ip) => `${isIP(ip) === 6 ? `[${ip}]` : ip}:${target.port}`));
+      for (const address of wanted) this.addLink(target, address, source);
+      // An operator replica that left: let its open calls finish, then drop it.
+      for (const [address, { link, resolvedFrom }] of this.s.links) {
+        if (resolvedFrom !== source || wanted.has(address)) continue;
+        this.s.links.delete(address);
+        const { retiring } = this.s;
+        const closing = link.close(this.config.drainGraceMs).finally(() => retiring.delete(closing));
+        retiring.add(closing);
+      }
+    }
+    if (this.s.kind !== "open") return;
+    this.s.resolveTimer = setTimeout(() => void this.resolveTargets(), this.config.resolveIntervalMs);
+  }
+}
