@@ -2,9 +2,9 @@ import { type ChannelOptions, credentials, status } from "@grpc/grpc-js";
 import { assertTokenTransportAllowed } from "@operator-plugin-framework/auth/token";
 import {
   DEFAULT_SETTINGS,
+  defaultLogger,
   type Logger,
   PluginFrameworkError,
-  quietLogger,
 } from "@operator-plugin-framework/wire";
 import { backoffWithDefaults } from "./backoff.js";
 import { Connection, type ConnectionConfig } from "./connection.js";
@@ -66,7 +66,11 @@ export interface ConnectPluginOptions {
   signal?: AbortSignal;
   /** Extra grpc-js channel options. Default none. */
   grpcOptions?: ChannelOptions;
-  /** Where the client logs. Default: quiet. Tokens are never logged. */
+  /**
+   * Where the client logs; a pino logger fits. Default: warnings and errors as
+   * JSON lines on stderr (every failed connection attempt, with its reason);
+   * pass `quietLogger` to silence it. Tokens and payloads are never logged.
+   */
   logger?: Logger;
 }
 
@@ -150,7 +154,7 @@ function connectionConfig(options: ConnectPluginOptions): ConnectionConfig {
     resolveIntervalMs: options.resolveIntervalMs ?? 30_000,
     drainGraceMs,
     signal: options.signal,
-    logger: options.logger ?? quietLogger,
+    logger: options.logger ?? defaultLogger,
   };
 }
 

@@ -174,7 +174,7 @@ export class Connection implements PluginConnection {
         const next = { ...state, target: grpcTarget };
         if (state.state === "closed") this.latestByTarget.delete(grpcTarget);
         else this.latestByTarget.set(grpcTarget, next);
-        logger.info({ plugin: name, ...next }, `plugin connection ${state.state}`);
+        logConnectionState(logger, name, next);
         this.setLatest(next);
       },
     });
@@ -212,5 +212,27 @@ export class Connection implements PluginConnection {
     }
     if (this.s.kind !== "open") return;
     this.s.resolveTimer = setTimeout(() => void this.resolveTargets(), this.config.resolveIntervalMs);
+  }
+}
+
+/**
+ * Every failed attempt is a warning with the reason (a plugin that cannot
+ * reach its operator must say so by default); registering is info, and the
+ * rest debug.
+ */
+function logConnectionState(logger: Logger, plugin: string, state: ConnectionState): void {
+  switch (state.state) {
+    case "reconnecting":
+    case "rejected":
+      logger.warn(
+        { plugin, target: state.target, code: status[state.code] ?? state.code, retryInMs: state.delayMs },
+        `plugin connection ${state.state}: ${state.details}`,
+      );
+      return;
+    case "registered":
+      logger.info({ plugin, target: state.target, sessionId: state.sessionId }, "plugin registered");
+      return;
+    default:
+      logger.debug({ plugin, ...state }, `plugin connection ${state.state}`);
   }
 }

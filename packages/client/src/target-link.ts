@@ -2,6 +2,7 @@ import { type ChannelCredentials, type ChannelOptions, status } from "@grpc/grpc
 import type { PluginFrameworkServiceClient } from "@operator-plugin-framework/proto";
 import { PluginFrameworkError, PluginStreamClient, raceTimeout } from "@operator-plugin-framework/wire";
 import { type Backoff, backoffDelay } from "./backoff.js";
+import { explainHttpStatus } from "./explain-http-status.js";
 import { type AttemptConfig, SessionAttempt } from "./session-attempt.js";
 import type { TokenProvider } from "./token.js";
 
@@ -121,13 +122,15 @@ export class TargetLink {
       this.attempts.delete(attempt);
       const result = await attempt.done;
       failures = result.registered ? 1 : failures + 1;
+      // A proxy's plain HTTP refusal becomes the status to act on, with what to check.
+      const { code, details } = explainHttpStatus(result.code, result.details, this.options.grpcTarget);
       // Only a refused registration is a rejection; a broken session is retried.
-      const permanent = !result.registered && PERMANENT.has(result.code);
+      const permanent = !result.registered && PERMANENT.has(code);
       const delayMs = permanent ? backoff.maxMs : backoffDelay(backoff, failures);
       this.setState(
         permanent
-          ? { state: "rejected", code: result.code, details: result.details, delayMs }
-          : { state: "reconnecting", code: result.code, details: result.details, delayMs },
+          ? { state: "rejected", code, details, delayMs }
+          : { state: "reconnecting", code, details, delayMs },
       );
       await this.sleep(delayMs);
     }
