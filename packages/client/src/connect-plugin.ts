@@ -78,6 +78,17 @@ export interface ConnectPluginOptions {
 export type ConnectionState = LinkState & { target: string };
 
 /** A plugin's connection to its operator(s); see {@link connectPlugin}. */
+/** Options of {@link PluginConnection.registered}. */
+export interface RegisteredOptions {
+  /**
+   * Give up after this long with DEADLINE_EXCEEDED, saying for each operator
+   * address why the plugin is not registered. Default: wait until closed.
+   */
+  timeoutMs?: number;
+  /** Give up when aborted, with CANCELLED. Default: none. */
+  signal?: AbortSignal;
+}
+
 export interface PluginConnection extends AsyncDisposable {
   /** The latest state change, of whichever operator address changed last. */
   readonly state: ConnectionState;
@@ -93,7 +104,7 @@ export interface PluginConnection extends AsyncDisposable {
    */
   watch(): AsyncIterable<ConnectionState>;
   /** Resolves once (or now, if) a session is registered. Rejects with CANCELLED once `close()` is called. */
-  registered(): Promise<void>;
+  registered(options?: RegisteredOptions): Promise<void>;
   /** Stops reconnecting, lets in-flight calls finish within the grace period, and disconnects. */
   close(): Promise<void>;
 }

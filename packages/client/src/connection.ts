@@ -3,7 +3,7 @@ import { EventEmitter } from "node:events";
 import { isIP } from "node:net";
 import { status } from "@grpc/grpc-js";
 import { type Logger, PluginFrameworkError } from "@operator-plugin-framework/wire";
-import type { ConnectionState, PluginConnection } from "./connect-plugin.js";
+import type { ConnectionState, PluginConnection, RegisteredOptions } from "./connect-plugin.js";
 import type { ParsedTarget } from "./target.js";
 import { TargetLink, type TargetLinkOptions } from "./target-link.js";
 
@@ -65,6 +65,8 @@ export class Connection implements PluginConnection {
   private s: StateOpen | StateClosing | StateClosed;
   private latest: ConnectionState;
   private readonly latestByTarget = new Map<string, ConnectionState>();
+  /** Why each operator address last failed, until it registers: what registered({ timeoutMs }) reports. */
+  private readonly lastFailure = new Map<string, string>();
   private readonly events = new EventEmitter();
   private readonly onAbort = () => void this.close();
 
@@ -119,21 +121,45 @@ export class Connection implements PluginConnection {
     }
   }
 
-  registered(): Promise<void> {
+  registered(options: RegisteredOptions = {}): Promise<void> {
     if (this.isRegistered) return Promise.resolve();
     if (this.s.kind !== "open") return Promise.reject(closedError());
+    const { timeoutMs, signal } = options;
+    if (signal?.aborted)
+      return Promise.reject(new PluginFrameworkError(status.CANCELLED, "stopped waiting for registration"));
     return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
       const settle = (error?: PluginFrameworkError) => {
         this.events.off("state", onState);
         this.events.off("closing", onClosing);
+        signal?.removeEventListener("abort", onAbort);
+        clearTimeout(timer);
         if (error) reject(error);
         else resolve();
       };
       const onState = (state: ConnectionState) => state.state === "registered" && settle();
       const onClosing = () => settle(closedError());
+      const onAbort = () =>
+        settle(new PluginFrameworkError(status.CANCELLED, "stopped waiting for registration"));
       this.events.on("state", onState);
       this.events.on("closing", onClosing);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => settle(this.notRegisteredError(timeoutMs)), timeoutMs);
+      }
     });
+  }
+
+  /** DEADLINE_EXCEEDED that says, per operator address, why the plugin is not registered yet. */
+  private notRegisteredError(timeoutMs: number): PluginFrameworkError {
+    const states = [...this.latestByTarget.values()].map((state) => {
+      const failure = this.lastFailure.get(state.target);
+      return `${state.target} (${state.state}${failure ? `; last failure: ${failure}` : ""})`;
+    });
+    return new PluginFrameworkError(
+      status.DEADLINE_EXCEEDED,
+      `plugin "${this.config.name}" was not registered within ${timeoutMs} ms; ${states.join("; ") || "no operator address yet"}`,
+    );
   }
 
   close(): Promise<void> {
@@ -174,6 +200,11 @@ export class Connection implements PluginConnection {
         const next = { ...state, target: grpcTarget };
         if (state.state === "closed") this.latestByTarget.delete(grpcTarget);
         else this.latestByTarget.set(grpcTarget, next);
+        if (state.state === "reconnecting" || state.state === "rejected") {
+          this.lastFailure.set(grpcTarget, `${status[state.code] ?? state.code}: ${state.details}`);
+        } else if (state.state === "registered" || state.state === "closed") {
+          this.lastFailure.delete(grpcTarget);
+        }
         logConnectionState(logger, name, next);
         this.setLatest(next);
       },

@@ -10,6 +10,7 @@ export {
   type ConnectPluginOptions,
   connectPlugin,
   type PluginConnection,
+  type RegisteredOptions,
 } from "./connect-plugin.js";
 export { type CloseOnSignalsOptions, closeOnSignals } from "./signals.js";
 export {
