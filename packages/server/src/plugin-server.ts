@@ -7,6 +7,7 @@ import {
   type Logger,
   PluginStreamServiceDefinition,
   quietLogger,
+  raceTimeout,
 } from "@operator-plugin-framework/wire";
 import { formatListenAddress, parseListenAddress, removeStaleSocket } from "./listen-address.js";
 import { PluginStream, type StreamContext } from "./plugin-stream.js";
@@ -201,17 +202,15 @@ export function createPluginServer(options: PluginServerOptions): PluginServer {
     stopping = "the operator is shutting down";
     const grace = options.drainGraceMs ?? 10_000;
     for (const stream of streams) stream.drain(stopping, grace);
-    await waitForCalls(streams, grace);
+    await raceTimeout(Promise.all([...streams].map((stream) => stream.idle())), grace);
     for (const stream of [...streams]) stream.end(status.UNAVAILABLE, stopping);
     const server = grpcServer;
     if (server) {
-      await new Promise<void>((resolve) => {
-        const force = setTimeout(() => server.forceShutdown(), 1_000);
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
+      const closed = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      if (!(await raceTimeout(closed, 1_000))) {
+        server.forceShutdown();
+        await closed;
+      }
     }
     await Promise.all(socketsCreated.map((path) => unlink(path).catch(() => {})));
     logger.info({}, "plugin server stopped");
@@ -275,14 +274,4 @@ export function createPluginServer(options: PluginServerOptions): PluginServer {
 
 function toBuffer(value: string | Buffer): Buffer {
   return typeof value === "string" ? Buffer.from(value) : value;
-}
-
-/** Resolves when no stream has a call in flight, or after `graceMs`. */
-async function waitForCalls(streams: Set<PluginStream>, graceMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const graceOver = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, graceMs);
-  });
-  await Promise.race([Promise.all([...streams].map((stream) => stream.idle())), graceOver]);
-  clearTimeout(timer);
 }

@@ -16,6 +16,7 @@ import {
   PLUGIN_STREAM_PATH,
   PluginFrameworkError,
   PROTOCOL_REVISION,
+  protocolViolation,
 } from "@operator-plugin-framework/wire";
 import { validateRegister } from "./register.js";
 import { SeedSession } from "./seed-session.js";
@@ -189,13 +190,14 @@ export class PluginStream {
       switch (this.state) {
         case "awaiting-register":
           if (message.payload?.$case !== "register") {
-            throw invalid(`the first message must be register, got ${describe(message)}`);
+            throw protocolViolation(`the first message must be register, got ${describe(message)}`);
           }
           this.state = "registering";
           void this.register(message.payload.value);
           return;
         case "registering":
-          if (message.payload?.$case === "register") throw invalid("duplicate register on one stream");
+          if (message.payload?.$case === "register")
+            throw protocolViolation("duplicate register on one stream");
           // Authentication may take a network round trip; a plugin must not fill memory meanwhile.
           if (this.pending.length >= MAX_PENDING_BEFORE_REGISTERED) {
             throw new PluginFrameworkError(
@@ -297,11 +299,12 @@ export class PluginStream {
     switch (payload?.$case) {
       case "frames":
         if (!(session instanceof TunnelSession))
-          throw invalid("frames from a plugin that registered without revision 1");
+          throw protocolViolation("frames from a plugin that registered without revision 1");
         session.onFrames(payload.value.frames);
         return;
       case "rpcResponse":
-        if (!(session instanceof SeedSession)) throw invalid("rpc_response from a revision-1 plugin");
+        if (!(session instanceof SeedSession))
+          throw protocolViolation("rpc_response from a revision-1 plugin");
         session.onResponse(payload.value);
         return;
       case "error":
@@ -315,13 +318,13 @@ export class PluginStream {
         return;
       case "drain":
         if (!(session instanceof TunnelSession))
-          throw invalid("drain from a plugin that registered without revision 1");
+          throw protocolViolation("drain from a plugin that registered without revision 1");
         session.pluginLeaving();
         return;
       case "register":
-        throw invalid("duplicate register on one stream");
+        throw protocolViolation("duplicate register on one stream");
       default:
-        throw invalid(`unexpected ${describe(message)} from a plugin`);
+        throw protocolViolation(`unexpected ${describe(message)} from a plugin`);
     }
   }
 
@@ -334,10 +337,6 @@ export class PluginStream {
       this.end(status.INTERNAL, "internal error while handling the plugin stream");
     }
   }
-}
-
-function invalid(message: string): PluginFrameworkError {
-  return new PluginFrameworkError(status.INVALID_ARGUMENT, message);
 }
 
 function describe(message: PluginStreamMessage): string {

@@ -5,8 +5,8 @@ import {
   type Deadline,
   type InterceptingListener,
   type MessageContext,
-  PluginFrameworkError,
   parseSeedErrorCode,
+  protocolViolation,
   type StatusObject,
   sanitizeCode,
 } from "@operator-plugin-framework/wire";
@@ -72,9 +72,8 @@ export class SeedSession extends SessionBase {
       return;
     }
     if (!this.issued(response.requestId)) {
-      throw new PluginFrameworkError(
-        status.INVALID_ARGUMENT,
-        `protocol violation: rpc_response for unknown request ${JSON.stringify(response.requestId.slice(0, 40))}`,
+      throw protocolViolation(
+        `rpc_response for unknown request ${JSON.stringify(response.requestId.slice(0, 40))}`,
       );
     }
     // A late answer to a call that already ended: dropped quietly.

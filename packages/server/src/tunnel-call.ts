@@ -8,6 +8,7 @@ import {
   metadataToEntries,
   OutboundStream,
   PluginFrameworkError,
+  protocolViolation,
   ReceiveFlow,
   type StatusObject,
   sanitizeCode,
@@ -123,12 +124,13 @@ export class TunnelCall extends SessionCall<TunnelSession> implements ChannelCal
     try {
       switch (kind.$case) {
         case "headers":
-          if (this.gotHeaders || this.pendingStatus) throw violation("headers frame after headers or status");
+          if (this.gotHeaders || this.pendingStatus)
+            throw protocolViolation("headers frame after headers or status");
           this.gotHeaders = true;
           this.listener?.onReceiveMetadata(entriesToMetadata(kind.value.metadata));
           return;
         case "data": {
-          if (this.pendingStatus) throw violation("data frame after status");
+          if (this.pendingStatus) throw protocolViolation("data frame after status");
           const message = this.flow!.accept(kind.value.data, kind.value.more);
           if (message) this.deliver();
           return;
@@ -137,7 +139,7 @@ export class TunnelCall extends SessionCall<TunnelSession> implements ChannelCal
           this.out!.addWindow(kind.value.increment);
           return;
         case "status": {
-          if (this.pendingStatus) throw violation("second status frame");
+          if (this.pendingStatus) throw protocolViolation("second status frame");
           const { code, message, details, trailers } = kind.value;
           const metadata = entriesToMetadata(trailers);
           if (details.length > 0) metadata.set("grpc-status-details-bin", Buffer.from(details));
@@ -148,11 +150,10 @@ export class TunnelCall extends SessionCall<TunnelSession> implements ChannelCal
           return;
         }
         default:
-          throw violation(`unexpected ${kind.$case} frame from the plugin`);
+          throw protocolViolation(`unexpected ${kind.$case} frame from the plugin`);
       }
     } catch (err) {
-      const error =
-        err instanceof PluginFrameworkError ? err : new PluginFrameworkError(status.INTERNAL, String(err));
+      const error = PluginFrameworkError.from(err, status.INTERNAL);
       this.cancelWithStatus(error.code, error.details);
     }
   }
@@ -190,8 +191,4 @@ export class TunnelCall extends SessionCall<TunnelSession> implements ChannelCal
     if (this.streamId) this.session.closeStream(this.streamId);
     this.listener?.onReceiveStatus(result);
   }
-}
-
-function violation(message: string): PluginFrameworkError {
-  return new PluginFrameworkError(status.INVALID_ARGUMENT, `protocol violation: ${message}`);
 }

@@ -1,11 +1,10 @@
-import { status } from "@grpc/grpc-js";
 import type { Frame, Settings } from "@operator-plugin-framework/proto";
 import {
   type ChannelCall,
   type Deadline,
   FrameScheduler,
   MAX_STREAM_ID,
-  PluginFrameworkError,
+  protocolViolation,
 } from "@operator-plugin-framework/wire";
 import { deadlineMs, SessionBase, type SessionInit } from "./session-base.js";
 import type { SessionLimits, SessionTransport } from "./transport.js";
@@ -67,11 +66,11 @@ export class TunnelSession extends SessionBase {
   /** Frames from the plugin. A frame for a stream we never opened ends the session. */
   onFrames(frames: readonly Frame[]): void {
     for (const frame of frames) {
-      if (!frame.kind) throw protocolError(`frame for stream ${frame.streamId} has no kind`);
+      if (!frame.kind) throw protocolViolation(`frame for stream ${frame.streamId} has no kind`);
       const call = this.streams.get(frame.streamId);
       if (call) call.onFrame(frame.kind);
       else if (frame.streamId === 0 || frame.streamId >= this.nextStreamId) {
-        throw protocolError(`${frame.kind.$case} frame for unknown stream ${frame.streamId}`);
+        throw protocolViolation(`${frame.kind.$case} frame for unknown stream ${frame.streamId}`);
       }
       // Otherwise the call already ended (cancelled, timed out): a late frame, dropped quietly.
     }
@@ -108,8 +107,4 @@ export class TunnelSession extends SessionBase {
     for (const call of calls) call.onSessionClosed(message);
     this.checkIdle();
   }
-}
-
-function protocolError(message: string): PluginFrameworkError {
-  return new PluginFrameworkError(status.INVALID_ARGUMENT, `protocol violation: ${message}`);
 }
