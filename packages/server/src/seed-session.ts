@@ -1,5 +1,5 @@
 import { Metadata, status } from "@grpc/grpc-js";
-import type { PluginError, PluginRPCResponse } from "@operator-plugin-framework/proto";
+import type { PluginError, PluginRPCResponse, PluginStreamMessage } from "@operator-plugin-framework/proto";
 import {
   type ChannelCall,
   type Deadline,
@@ -7,12 +7,13 @@ import {
   type MessageContext,
   parseSeedErrorCode,
   protocolViolation,
+  type SessionLimits,
   type StatusObject,
   sanitizeCode,
 } from "@operator-plugin-framework/wire";
 import { deadlineMs, SessionBase, type SessionInit } from "./session-base.js";
 import { SessionCall } from "./session-call.js";
-import type { SessionLimits, SessionTransport } from "./transport.js";
+import type { SessionTransport } from "./transport.js";
 
 /**
  * A seed-protocol (Go prototype) plugin session. Seed plugins answer unary
@@ -28,12 +29,44 @@ export class SeedSession extends SessionBase {
 
   constructor(
     init: SessionInit,
-    private readonly transport: SessionTransport,
-    readonly limits: SessionLimits,
+    transport: SessionTransport,
+    limits: SessionLimits,
     private readonly abandonGraceMs = 5_000,
   ) {
-    super(init);
+    super(init, transport, limits);
   }
+
+  /** The seed protocol has no acknowledgement: the first rpc_call tells the plugin it is registered. */
+  accept(): void {}
+
+  onMessage(message: PluginStreamMessage): void {
+    const payload = message.payload;
+    switch (payload?.$case) {
+      case "rpcResponse":
+        return this.onResponse(payload.value);
+      case "error":
+        return this.onError(payload.value);
+      case "ping":
+        // Never sent by seed plugins, but answered as on revision 1 rather than refused.
+        if (!payload.value.ack) {
+          this.transport.write({
+            payload: { $case: "ping", value: { nonce: payload.value.nonce, ack: true } },
+          });
+        }
+        return;
+      case "frames":
+        throw protocolViolation("frames from a plugin that registered without revision 1");
+      case "drain":
+        throw protocolViolation("drain from a plugin that registered without revision 1");
+      case "register":
+        throw protocolViolation("duplicate register on one stream");
+      default:
+        throw protocolViolation(`unexpected ${payload ? payload.$case : "empty message"} from a plugin`);
+    }
+  }
+
+  /** Seed plugins cannot be told to drain: the session only stops taking calls, or is preferred less. */
+  protected announceDrain(): void {}
 
   get inFlight(): number {
     return this.queue.length + (this.outstanding?.call ? 1 : 0);
@@ -64,7 +97,7 @@ export class SeedSession extends SessionBase {
     this.checkIdle();
   }
 
-  onResponse(response: PluginRPCResponse): void {
+  private onResponse(response: PluginRPCResponse): void {
     const current = this.outstanding;
     if (current?.requestId === response.requestId) {
       current.call?.succeed(response.payload);
@@ -79,7 +112,7 @@ export class SeedSession extends SessionBase {
     // A late answer to a call that already ended: dropped quietly.
   }
 
-  onError(error: PluginError): void {
+  private onError(error: PluginError): void {
     const current = this.outstanding;
     if (!current || (error.requestId && error.requestId !== current.requestId)) return;
     // grpc_code comes from the peer: clamp it into the valid range, as tunnel statuses are.
@@ -98,11 +131,6 @@ export class SeedSession extends SessionBase {
     this.outstanding = undefined;
     for (const call of calls) call.fail(status.UNAVAILABLE, message);
     this.checkIdle();
-  }
-
-  drain(hard = true): void {
-    if (hard) this.draining = true;
-    else this.retiring = true;
   }
 
   private issued(requestId: string): boolean {
