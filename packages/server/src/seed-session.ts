@@ -7,6 +7,7 @@ import {
   type MessageContext,
   parseSeedErrorCode,
   protocolViolation,
+  runApplicationCallback,
   type SessionLimits,
   type StatusObject,
   sanitizeCode,
@@ -100,8 +101,9 @@ export class SeedSession extends SessionBase {
   private onResponse(response: PluginRPCResponse): void {
     const current = this.outstanding;
     if (current?.requestId === response.requestId) {
-      current.call?.succeed(response.payload);
+      // Settle first: the caller's callback may start the next call, and must find the slot free.
       this.settle(response.requestId);
+      current.call?.succeed(response.payload);
       return;
     }
     if (!this.issued(response.requestId)) {
@@ -117,8 +119,8 @@ export class SeedSession extends SessionBase {
     if (!current || (error.requestId && error.requestId !== current.requestId)) return;
     // grpc_code comes from the peer: clamp it into the valid range, as tunnel statuses are.
     const code = error.grpcCode ? sanitizeCode(error.grpcCode) : parseSeedErrorCode(error.code);
-    current.call?.fail(code === status.OK ? status.UNKNOWN : code, error.message);
     this.settle(current.requestId);
+    current.call?.fail(code === status.OK ? status.UNKNOWN : code, error.message);
   }
 
   terminate(reason: string): void {
@@ -240,11 +242,18 @@ export class SeedCall extends SessionCall<SeedSession> implements ChannelCall {
     this.finish({ code, details, metadata: new Metadata() });
   }
 
+  /**
+   * Hands over the one response, then the status. The response is taken
+   * before the listener runs, so a listener that asks for another message
+   * from inside onReceiveMessage gets none, and then the status.
+   */
   private deliver(): void {
     if (this.finished || this.response === undefined || this.reads === 0) return;
     const response = this.response;
-    this.listener?.onReceiveMetadata(new Metadata());
-    this.listener?.onReceiveMessage(response);
+    this.response = undefined;
+    this.reads--;
+    this.notify((listener) => listener.onReceiveMetadata(new Metadata()));
+    this.notify((listener) => listener.onReceiveMessage(response));
     this.finish({ code: status.OK, details: "OK", metadata: new Metadata() });
   }
 
@@ -252,6 +261,12 @@ export class SeedCall extends SessionCall<SeedSession> implements ChannelCall {
     if (this.finished) return;
     this.finished = true;
     if (this.timer) clearTimeout(this.timer);
-    this.listener?.onReceiveStatus(result);
+    this.notify((listener) => listener.onReceiveStatus(result));
+  }
+
+  /** Calls the listener; an exception in the application's code surfaces as uncaught and changes nothing here. */
+  private notify(event: (listener: InterceptingListener) => void): void {
+    const listener = this.listener;
+    if (listener) runApplicationCallback(() => event(listener));
   }
 }

@@ -1,3 +1,4 @@
+export { runApplicationCallback } from "./application-callback.js";
 export {
   decodePluginStreamMessage,
   encodePluginStreamMessage,
