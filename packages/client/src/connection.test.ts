@@ -104,6 +104,7 @@ describe("connection lifecycle", () => {
     const plugin = connectPlugin({ name: "aws", target: operator.target, services });
     const first = (async () => {
       for await (const state of plugin.watch()) return state;
+      return undefined;
     })();
     const side = await operator.accept();
     await side.next("register");

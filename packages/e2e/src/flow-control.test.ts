@@ -12,9 +12,9 @@ import {
   startTestServer,
   type TestServer,
 } from "@operator-plugin-framework/testkit";
+import { createInteropService } from "@operator-plugin-framework/testkit/interop";
 import { DEFAULT_SETTINGS } from "@operator-plugin-framework/wire";
 import { afterEach, describe, expect, it } from "vitest";
-import { createInteropService } from "./conformance/interop-service.js";
 
 const MiB = 1024 * 1024;
 

@@ -1,4 +1,4 @@
-import { once } from "node:events";
+import { getEventListeners, once } from "node:events";
 import { createServer, connect as tcpConnect } from "node:net";
 import { connectPlugin } from "@operator-plugin-framework/client";
 import { GreeterServiceService } from "@operator-plugin-framework/proto/example";
@@ -186,9 +186,11 @@ describe("plugin server lifecycle", () => {
 
   it("releases every socket and timer of server, plugin and proxy once stopped", async () => {
     const certs = await createTestCertificates();
+    // The operator's own signal: the server must take its abort listener back when it stops.
+    const operatorSignal = new AbortController().signal;
     const measure = async () => {
       const server = newServer();
-      const running = server.start();
+      const running = server.start(operatorSignal);
       const [address] = await server.ready();
       const proxy = await startFakeKubeRbacProxy({
         upstream: `http://${address}`,
@@ -224,6 +226,7 @@ describe("plugin server lifecycle", () => {
       await proxy.close();
       await server.stop();
       await running;
+      expect(getEventListeners(operatorSignal, "abort")).toHaveLength(0);
       return during;
     };
     // Warm up: module-level state (grpc-js, TLS contexts) is created once.

@@ -1,72 +1,11 @@
 import { unlink } from "node:fs/promises";
-import { type ChannelOptions, Server, ServerCredentials, status } from "@grpc/grpc-js";
-import type { PluginNameAuthorizer, StreamAuthenticator } from "@operator-plugin-framework/auth";
+import { Server, ServerCredentials, status } from "@grpc/grpc-js";
 import { createPluginRegistry, type PluginRegistry } from "@operator-plugin-framework/registry";
-import {
-  DEFAULT_SETTINGS,
-  type Logger,
-  PluginStreamServiceDefinition,
-  quietLogger,
-} from "@operator-plugin-framework/wire";
-import { formatListenAddress, parseListenAddress, removeStaleSocket } from "./listen-address.js";
+import { PluginStreamServiceDefinition, raceTimeout } from "@operator-plugin-framework/wire";
+import { formatListenAddress, type ListenAddress, removeStaleSocket } from "./listen-address.js";
+import type { PluginServerOptions } from "./plugin-server-options.js";
 import { PluginStream, type StreamContext } from "./plugin-stream.js";
-
-/** Options of {@link createPluginServer}. */
-export interface PluginServerOptions {
-  /**
-   * Where to listen: "127.0.0.1:PORT" (behind kube-rbac-proxy), "[::1]:PORT",
-   * or "unix:///abs/path". Port 0 picks a free port; `addresses` reports it.
-   * Several addresses may be given.
-   */
-  listen: string | string[];
-  /** The registry sessions are added to. Default: a new one, at `server.registry`. */
-  registry?: PluginRegistry;
-  /**
-   * Establishes who a plugin is when its stream opens: the auth package's
-   * `proxyHeaderAuthenticator()` behind kube-rbac-proxy, or
-   * `tokenReviewAuthenticator()` with `tls` for in-process checks. `"none"`
-   * chooses local development explicitly: sessions carry no identity.
-   * Default: none as well, but with a process warning, since an operator
-   * that forgot to choose should be told.
-   */
-  authenticator?: StreamAuthenticator | "none";
-  /** Decides whether an identity may register a name. Default: any name. */
-  authorizeName?: PluginNameAuthorizer;
-  /** TLS for the listener (in-process authentication mode). Default: plaintext. */
-  tls?: { cert: string | Buffer; key: string | Buffer };
-  /** Largest message a plugin may send in one call. Default 4 MiB, as grpc-js. */
-  maxReceiveMessageSize?: number;
-  /** Largest message sent to a plugin in one call. Default 4 MiB. */
-  maxSendMessageSize?: number;
-  /** Calls open at once on one plugin session. Default 1000. */
-  maxConcurrentStreams?: number;
-  /** Bytes a plugin may send per call before we grant more. Default 1 MiB. */
-  initialWindowSize?: number;
-  /** Largest chunk a plugin may send in one frame. Default 64 KiB. */
-  maxChunkSize?: number;
-  /** Time a new stream has to send `register`. Default 10 000 ms. */
-  registerTimeoutMs?: number;
-  /**
-   * Liveness pings to revision-1 plugins: a plugin that does not answer one
-   * within `timeoutMs` (a frozen process, a dropped network) is cut and its
-   * calls fail with UNAVAILABLE. HTTP/2 keepalive uses the same figures.
-   * Defaults: every 10 000 ms, 20 000 ms to answer; `intervalMs: 0` turns pings off.
-   */
-  keepalive?: { intervalMs?: number; timeoutMs?: number };
-  /**
-   * Sessions older than this are drained: the plugin registers again on a new
-   * stream, with a fresh token that is authenticated and authorized again,
-   * and no call fails. This is how rotated tokens and revoked RBAC reach
-   * long-lived streams. Default: none (sessions live until they end).
-   */
-  maxConnectionAgeMs?: number;
-  /** On stop, time in-flight calls have to finish before they are cut. Default 10 000 ms. */
-  drainGraceMs?: number;
-  /** Extra grpc-js server options (keepalive, for instance). Default none. */
-  grpcOptions?: ChannelOptions;
-  /** Where the server logs. Default: quiet. */
-  logger?: Logger;
-}
+import { resolveStreamContext } from "./stream-context.js";
 
 /** A plugin server; see {@link createPluginServer}. */
 export interface PluginServer extends AsyncDisposable {
@@ -98,68 +37,117 @@ export interface PluginServer extends AsyncDisposable {
  * const reply = await server.registry.get("aws").call(GreeterServiceService.sayHello, { name: "x" });
  */
 export function createPluginServer(options: PluginServerOptions): PluginServer {
-  const logger = options.logger ?? quietLogger;
-  const registry = options.registry ?? createPluginRegistry();
-  const listen = (Array.isArray(options.listen) ? options.listen : [options.listen]).map(parseListenAddress);
-  const maxReceive = options.maxReceiveMessageSize ?? DEFAULT_SETTINGS.maxMessageSize;
-  const keepalive = { intervalMs: 10_000, timeoutMs: 20_000, ...options.keepalive };
-  const streams = new Set<PluginStream>();
-  const socketsCreated: string[] = [];
-  const addresses: string[] = [];
-  let stopping: string | undefined;
-  let grpcServer: Server | undefined;
-  let started: Promise<void> | undefined;
-  let readyPromise: Promise<readonly string[]> | undefined;
-  let resolveReady: (value: readonly string[]) => void = () => {};
-  let rejectReady: (err: unknown) => void = () => {};
-  let stopped: Promise<void> | undefined;
-  let stopRequested: () => void = () => {};
-  const stopSignal = new Promise<void>((resolve) => {
-    stopRequested = resolve;
-  });
+  return new PluginServerImpl(options);
+}
 
-  const authenticator = options.authenticator === "none" ? undefined : options.authenticator;
-  if (options.authenticator === undefined) {
-    process.emitWarning(
-      'createPluginServer() has no authenticator: plugins are not authenticated. Choose one, or pass authenticator: "none" for local development.',
-      "PluginServerWarning",
-    );
+const SHUTTING_DOWN = "the operator is shutting down";
+/** After this, connections that did not close on their own are destroyed. */
+const FORCE_SHUTDOWN_MS = 1_000;
+
+/**
+ * Where a server is in its life. `done` is the promise `start()` returns; it
+ * settles once the server is stopped. Each state holds exactly what exists in
+ * it: the grpc-js server from the moment it binds until it has shut down.
+ */
+export type ServerState =
+  | { kind: "idle" }
+  | { kind: "starting"; done: Promise<void>; grpc: Server }
+  | { kind: "serving"; done: Promise<void>; grpc: Server }
+  | { kind: "stopping"; done: Promise<void> }
+  | { kind: "stopped"; done: Promise<void> };
+
+/** The {@link PluginServer} behind {@link createPluginServer}. */
+export class PluginServerImpl implements PluginServer {
+  readonly registry: PluginRegistry;
+  readonly addresses: string[] = [];
+  private s: ServerState = { kind: "idle" };
+  private readonly listen: ListenAddress[];
+  private readonly context: StreamContext;
+  private readonly streams = new Set<PluginStream>();
+  private readonly socketsCreated: string[] = [];
+  private readonly readiness = deferred<readonly string[]>();
+  private readonly stopRequest = deferred<void>();
+  private stopped: Promise<void> | undefined;
+
+  constructor(private readonly options: PluginServerOptions) {
+    this.registry = options.registry ?? createPluginRegistry();
+    const resolved = resolveStreamContext(options, this.registry, {
+      refusal: () => (this.s.kind === "stopping" || this.s.kind === "stopped" ? SHUTTING_DOWN : undefined),
+      track: (stream) => {
+        this.streams.add(stream);
+        return () => this.streams.delete(stream);
+      },
+    });
+    this.listen = resolved.listen;
+    this.context = resolved.context;
   }
-  if (!authenticator) logger.warn({}, "plugin server does not authenticate plugins (development only)");
 
-  const context: StreamContext = {
-    registry,
-    authenticator,
-    authorizeName: options.authorizeName,
-    limits: {
-      maxReceiveMessageSize: maxReceive,
-      maxSendMessageSize: options.maxSendMessageSize ?? DEFAULT_SETTINGS.maxMessageSize,
-      maxConcurrentStreams: options.maxConcurrentStreams ?? DEFAULT_SETTINGS.maxConcurrentStreams,
-    },
-    localSettings: {
-      initialWindowSize: options.initialWindowSize ?? DEFAULT_SETTINGS.initialWindowSize,
-      maxChunkSize: options.maxChunkSize ?? DEFAULT_SETTINGS.maxChunkSize,
-      maxConcurrentStreams: options.maxConcurrentStreams ?? DEFAULT_SETTINGS.maxConcurrentStreams,
-      maxMessageSize: maxReceive,
-      pingIntervalMs: 0,
-    },
-    registerTimeoutMs: options.registerTimeoutMs ?? 10_000,
-    keepalive,
-    maxConnectionAgeMs: options.maxConnectionAgeMs,
-    drainGraceMs: options.drainGraceMs ?? 10_000,
-    logger,
-    refusal: () => stopping,
-    track(stream) {
-      streams.add(stream);
-      return () => streams.delete(stream);
-    },
-  };
+  /** Which state the server is in (for tests and diagnostics). */
+  state(): ServerState["kind"] {
+    return this.s.kind;
+  }
 
-  async function listenAll(): Promise<void> {
-    const server = new Server({
+  start(signal?: AbortSignal): Promise<void> {
+    if (this.s.kind !== "idle") return this.s.done;
+    // Stopped before it started (an already-aborted signal): never listen.
+    if (signal?.aborted) return this.stopUnstarted();
+    const done = deferred<void>();
+    this.s = { kind: "starting", done: done.promise, grpc: this.createGrpcServer() };
+    this.run(this.s.grpc, done.promise, signal).then(done.resolve, done.reject);
+    // The caller may ignore start()'s promise and use ready() instead.
+    done.promise.catch(() => {});
+    return done.promise;
+  }
+
+  ready(): Promise<readonly string[]> {
+    if (this.s.kind === "idle") void this.start();
+    return this.readiness.promise;
+  }
+
+  stop(): Promise<void> {
+    this.stopRequest.resolve();
+    // The same promise every time; a start() that failed counts as stopped.
+    this.stopped ??= (this.s.kind === "idle" ? this.stopUnstarted() : this.s.done).catch(() => {});
+    return this.stopped;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  private stopUnstarted(): Promise<void> {
+    const done = Promise.resolve();
+    this.s = { kind: "stopped", done };
+    this.readiness.resolve(this.addresses);
+    return done;
+  }
+
+  private async run(grpc: Server, done: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+    const onAbort = () => this.stopRequest.resolve();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      try {
+        await this.bindAll(grpc);
+      } catch (err) {
+        this.readiness.reject(err);
+        throw err;
+      }
+      this.s = { kind: "serving", done, grpc };
+      this.readiness.resolve(this.addresses);
+      this.context.logger.info({ addresses: this.addresses }, "plugin server listening");
+      await this.stopRequest.promise;
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      await this.shutdown(grpc, done);
+    }
+  }
+
+  private createGrpcServer(): Server {
+    const { keepalive, limits } = this.context;
+    const grpc = new Server({
       // A batch of frames is bounded by the scheduler; leave room for one
       // whole message plus framing.
-      "grpc.max_receive_message_length": maxReceive + 1024 * 1024,
+      "grpc.max_receive_message_length": limits.maxReceiveMessageSize + 1024 * 1024,
       "grpc.max_send_message_length": -1,
       ...(keepalive.intervalMs > 0
         ? {
@@ -169,120 +157,73 @@ export function createPluginServer(options: PluginServerOptions): PluginServer {
             "grpc.http2.min_ping_interval_without_data_ms": Math.min(keepalive.intervalMs, 5_000),
           }
         : {}),
-      ...options.grpcOptions,
+      ...this.options.grpcOptions,
     });
-    server.addService(PluginStreamServiceDefinition, {
+    grpc.addService(PluginStreamServiceDefinition, {
       pluginStream: (call: ConstructorParameters<typeof PluginStream>[0]) => {
-        new PluginStream(call, context);
+        new PluginStream(call, this.context);
       },
     });
-    grpcServer = server;
-    const credentials = options.tls
+    return grpc;
+  }
+
+  private async bindAll(grpc: Server): Promise<void> {
+    const tls = this.options.tls;
+    const credentials = tls
       ? ServerCredentials.createSsl(
           null,
-          [{ cert_chain: toBuffer(options.tls.cert), private_key: toBuffer(options.tls.key) }],
+          [{ cert_chain: toBuffer(tls.cert), private_key: toBuffer(tls.key) }],
           false,
         )
       : ServerCredentials.createInsecure();
-    for (const address of listen) {
+    for (const address of this.listen) {
       if (address.kind === "unix") await removeStaleSocket(address.path);
       const port = await new Promise<number>((resolve, reject) =>
-        server.bindAsync(formatListenAddress(address), credentials, (err, bound) =>
+        grpc.bindAsync(formatListenAddress(address), credentials, (err, bound) =>
           err ? reject(err) : resolve(bound),
         ),
       );
-      if (address.kind === "unix") socketsCreated.push(address.path);
-      addresses.push(formatListenAddress(address, port));
+      if (address.kind === "unix") this.socketsCreated.push(address.path);
+      this.addresses.push(formatListenAddress(address, port));
     }
-    logger.info({ addresses }, "plugin server listening");
   }
 
-  async function shutdown(): Promise<void> {
-    stopping = "the operator is shutting down";
-    const grace = options.drainGraceMs ?? 10_000;
-    for (const stream of streams) stream.drain(stopping, grace);
-    await waitForCalls(streams, grace);
-    for (const stream of [...streams]) stream.end(status.UNAVAILABLE, stopping);
-    const server = grpcServer;
-    if (server) {
-      await new Promise<void>((resolve) => {
-        const force = setTimeout(() => server.forceShutdown(), 1_000);
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
+  /** Drains every stream, waits for their calls up to the grace period, then closes everything. */
+  private async shutdown(grpc: Server, done: Promise<void>): Promise<void> {
+    this.s = { kind: "stopping", done };
+    const graceMs = this.context.drainGraceMs;
+    for (const stream of this.streams) stream.drain({ reason: SHUTTING_DOWN, graceMs, mode: "refuse-new" });
+    await raceTimeout(Promise.all([...this.streams].map((stream) => stream.idle())), graceMs);
+    for (const stream of [...this.streams]) stream.end(status.UNAVAILABLE, SHUTTING_DOWN);
+    const closed = new Promise<void>((resolve) => grpc.tryShutdown(() => resolve()));
+    if (!(await raceTimeout(closed, FORCE_SHUTDOWN_MS))) {
+      grpc.forceShutdown();
+      await closed;
     }
-    await Promise.all(socketsCreated.map((path) => unlink(path).catch(() => {})));
-    logger.info({}, "plugin server stopped");
+    await Promise.all(this.socketsCreated.map((path) => unlink(path).catch(() => {})));
+    this.s = { kind: "stopped", done };
+    this.context.logger.info({}, "plugin server stopped");
   }
-
-  const server: PluginServer = {
-    registry,
-    addresses,
-    start(signal) {
-      if (started) return started;
-      readyPromise ??= new Promise((resolve, reject) => {
-        resolveReady = resolve;
-        rejectReady = reject;
-      });
-      started = (async () => {
-        const onAbort = () => stopRequested();
-        // Stopped before it started (stop(), or an already-aborted signal): never listen.
-        if (signal?.aborted) stopping = "the operator is shutting down";
-        signal?.addEventListener("abort", onAbort, { once: true });
-        try {
-          if (stopping) resolveReady(addresses);
-          else {
-            try {
-              await listenAll();
-              resolveReady(addresses);
-            } catch (err) {
-              rejectReady(err);
-              throw err;
-            }
-            await stopSignal;
-          }
-        } finally {
-          signal?.removeEventListener("abort", onAbort);
-          await shutdown();
-        }
-      })();
-      started.catch(() => {});
-      return started;
-    },
-    ready() {
-      if (!started) void server.start().catch(() => {});
-      return readyPromise!;
-    },
-    stop() {
-      stopped ??= (async () => {
-        stopRequested();
-        if (!started) {
-          stopping = "the operator is shutting down";
-          return;
-        }
-        await started.catch(() => {});
-      })();
-      return stopped;
-    },
-    [Symbol.asyncDispose]() {
-      return server.stop();
-    },
-  };
-  return server;
 }
 
 function toBuffer(value: string | Buffer): Buffer {
   return typeof value === "string" ? Buffer.from(value) : value;
 }
 
-/** Resolves when no stream has a call in flight, or after `graceMs`. */
-async function waitForCalls(streams: Set<PluginStream>, graceMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const graceOver = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, graceMs);
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(reason: unknown): void;
+}
+
+/** Promise.withResolvers, which Node 20 lacks. The promise never counts as an unhandled rejection. */
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
   });
-  await Promise.race([Promise.all([...streams].map((stream) => stream.idle())), graceOver]);
-  clearTimeout(timer);
+  promise.catch(() => {});
+  return { promise, resolve, reject };
 }

@@ -6,22 +6,23 @@ import type {
   StreamAuthenticator,
 } from "@operator-plugin-framework/auth";
 import type { PluginRegister, PluginStreamMessage, Settings } from "@operator-plugin-framework/proto";
-import type { PluginRegistry } from "@operator-plugin-framework/registry";
+import type { AnnouncedService, PluginRegistry } from "@operator-plugin-framework/registry";
 import { addSession } from "@operator-plugin-framework/registry/internal";
 import {
   effectiveSettings,
   isStatusError,
-  Liveness,
   type Logger,
   PLUGIN_STREAM_PATH,
   PluginFrameworkError,
   PROTOCOL_REVISION,
+  protocolViolation,
+  type SessionLimits,
 } from "@operator-plugin-framework/wire";
 import { validateRegister } from "./register.js";
 import { SeedSession } from "./seed-session.js";
-import type { SessionBase } from "./session-base.js";
-import type { SessionLimits, SessionTransport } from "./transport.js";
-import { TunnelSession } from "./tunnel-session.js";
+import type { DrainOptions, SessionBase } from "./session-base.js";
+import type { SessionTransport } from "./transport.js";
+import { type KeepaliveSettings, TunnelSession } from "./tunnel-session.js";
 
 /** What every plugin stream of one server shares. */
 export interface StreamContext {
@@ -32,7 +33,7 @@ export interface StreamContext {
   localSettings: Required<Settings>;
   registerTimeoutMs: number;
   /** Liveness pings to revision-1 plugins; interval 0 turns them off. */
-  keepalive: { intervalMs: number; timeoutMs: number };
+  keepalive: KeepaliveSettings;
   /** Age after which a session is drained so the plugin reconnects (and is authenticated again). */
   maxConnectionAgeMs: number | undefined;
   /** Time a drained session has to finish its calls before it is cut. */
@@ -63,7 +64,6 @@ export class PluginStream {
   private readonly untrack: () => void;
   private readonly transport: SessionTransport;
   private drainListener: (() => void) | undefined;
-  private liveness: Liveness | undefined;
   private ageTimer: NodeJS.Timeout | undefined;
   private offReplacement: (() => void) | undefined;
 
@@ -96,11 +96,9 @@ export class PluginStream {
   }
 
   /** Tells the plugin to finish and reconnect elsewhere; its open calls go on. */
-  drain(reason: string, graceMs: number, hard = true): void {
-    const session = this.session;
-    if (session instanceof TunnelSession) session.drain(reason, graceMs, hard);
-    else if (session instanceof SeedSession) session.drain(hard);
-    else this.end(status.UNAVAILABLE, reason);
+  drain(options: DrainOptions): void {
+    if (this.session) this.session.drain(options);
+    else this.end(status.UNAVAILABLE, options.reason);
   }
 
   /**
@@ -116,7 +114,7 @@ export class PluginStream {
     const delay = age + Math.floor(Math.random() * age * 0.1);
     this.ageTimer = setTimeout(() => {
       const reason = `session reached its maximum age of ${age} ms`;
-      this.drain(reason, this.ctx.drainGraceMs, false);
+      this.drain({ reason, graceMs: this.ctx.drainGraceMs, mode: "until-replaced" });
       // Cut it at the end of the grace period whatever happens...
       this.ageTimer = setTimeout(() => this.end(status.UNAVAILABLE, reason), this.ctx.drainGraceMs);
       // ...but normally once its replacement is registered and its calls are done.
@@ -142,10 +140,6 @@ export class PluginStream {
     return this.session?.idle() ?? Promise.resolve();
   }
 
-  get inFlight(): number {
-    return this.session?.inFlight ?? 0;
-  }
-
   /** Ends the stream with a status and removes its session. Idempotent. */
   end(code: status, details: string): void {
     if (this.state === "ended") return;
@@ -162,7 +156,6 @@ export class PluginStream {
     if (this.state === "ended") return;
     this.state = "ended";
     clearTimeout(this.registerTimer);
-    this.liveness?.stop();
     if (this.ageTimer) clearTimeout(this.ageTimer);
     this.offReplacement?.();
     this.untrack();
@@ -189,13 +182,14 @@ export class PluginStream {
       switch (this.state) {
         case "awaiting-register":
           if (message.payload?.$case !== "register") {
-            throw invalid(`the first message must be register, got ${describe(message)}`);
+            throw protocolViolation(`the first message must be register, got ${describe(message)}`);
           }
           this.state = "registering";
           void this.register(message.payload.value);
           return;
         case "registering":
-          if (message.payload?.$case === "register") throw invalid("duplicate register on one stream");
+          if (message.payload?.$case === "register")
+            throw protocolViolation("duplicate register on one stream");
           // Authentication may take a network round trip; a plugin must not fill memory meanwhile.
           if (this.pending.length >= MAX_PENDING_BEFORE_REGISTERED) {
             throw new PluginFrameworkError(
@@ -206,8 +200,7 @@ export class PluginStream {
           this.pending.push(message);
           return;
         case "registered":
-          this.liveness?.onActivity();
-          this.route(message);
+          this.session!.onMessage(message);
           return;
         case "ended":
           return;
@@ -236,93 +229,47 @@ export class PluginStream {
       const refusal = this.ctx.refusal();
       if (refusal) throw new PluginFrameworkError(status.UNAVAILABLE, refusal);
       clearTimeout(this.registerTimer);
-      const revision = Math.min(register.protocolRevision, PROTOCOL_REVISION);
-      const init = {
-        id: randomUUID(),
-        name: register.name,
-        version: register.version,
-        protocolRevision: revision,
-        identity,
-        peer: this.call.getPeer(),
-        services,
-      };
-      if (revision >= 1) {
-        const settings = { local: this.ctx.localSettings, peer: effectiveSettings(register.settings) };
-        this.session = new TunnelSession(init, this.transport, settings, this.ctx.limits);
-        this.liveness = new Liveness({
-          ...this.ctx.keepalive,
-          sendPing: (nonce) => this.call.write({ payload: { $case: "ping", value: { nonce, ack: false } } }),
-          onDead: (message) =>
-            this.end(status.UNAVAILABLE, `plugin "${register.name}" is unresponsive: ${message}`),
-        });
-        this.liveness.start();
-        this.call.write({
-          payload: {
-            $case: "registerAck",
-            value: {
-              accepted: true,
-              protocolRevision: revision,
-              settings: this.ctx.localSettings,
-              sessionId: init.id,
-              code: 0,
-              message: "",
-            },
-          },
-        });
-      } else {
-        this.session = new SeedSession(init, this.transport, this.ctx.limits);
-      }
+      const session = this.createSession(register, identity, services);
+      this.session = session;
+      session.accept();
       this.state = "registered";
-      this.removeFromRegistry = addSession(this.ctx.registry, this.session);
+      this.removeFromRegistry = addSession(this.ctx.registry, session);
       this.scheduleMaxAge();
       this.ctx.logger.info(
         {
           plugin: register.name,
-          session: init.id,
+          session: session.id,
           version: register.version,
-          revision,
+          revision: session.protocolRevision,
           user: identity?.user,
         },
         "plugin registered",
       );
-      for (const message of this.pending.splice(0)) this.route(message);
+      for (const message of this.pending.splice(0)) session.onMessage(message);
     } catch (err) {
       this.fail(err);
     }
   }
 
-  private route(message: PluginStreamMessage): void {
-    const session = this.session!;
-    const payload = message.payload;
-    switch (payload?.$case) {
-      case "frames":
-        if (!(session instanceof TunnelSession))
-          throw invalid("frames from a plugin that registered without revision 1");
-        session.onFrames(payload.value.frames);
-        return;
-      case "rpcResponse":
-        if (!(session instanceof SeedSession)) throw invalid("rpc_response from a revision-1 plugin");
-        session.onResponse(payload.value);
-        return;
-      case "error":
-        if (session instanceof SeedSession) session.onError(payload.value);
-        else this.end(status.UNAVAILABLE, `plugin reported an error: ${payload.value.message.slice(0, 200)}`);
-        return;
-      case "ping":
-        if (payload.value.ack) this.liveness?.onAck(payload.value.nonce);
-        else
-          this.call.write({ payload: { $case: "ping", value: { nonce: payload.value.nonce, ack: true } } });
-        return;
-      case "drain":
-        if (!(session instanceof TunnelSession))
-          throw invalid("drain from a plugin that registered without revision 1");
-        session.pluginLeaving();
-        return;
-      case "register":
-        throw invalid("duplicate register on one stream");
-      default:
-        throw invalid(`unexpected ${describe(message)} from a plugin`);
-    }
+  /** A revision-1 session for plugins that announce it, a seed session for the rest. */
+  private createSession(
+    register: PluginRegister,
+    identity: PluginIdentity | undefined,
+    services: AnnouncedService[],
+  ): SessionBase {
+    const revision = Math.min(register.protocolRevision, PROTOCOL_REVISION);
+    const init = {
+      id: randomUUID(),
+      name: register.name,
+      version: register.version,
+      protocolRevision: revision,
+      identity,
+      peer: this.call.getPeer(),
+      services,
+    };
+    if (revision < 1) return new SeedSession(init, this.transport, this.ctx.limits);
+    const settings = { local: this.ctx.localSettings, peer: effectiveSettings(register.settings) };
+    return new TunnelSession(init, this.transport, this.ctx.limits, settings, this.ctx.keepalive);
   }
 
   private fail(err: unknown): void {
@@ -334,10 +281,6 @@ export class PluginStream {
       this.end(status.INTERNAL, "internal error while handling the plugin stream");
     }
   }
-}
-
-function invalid(message: string): PluginFrameworkError {
-  return new PluginFrameworkError(status.INVALID_ARGUMENT, message);
 }
 
 function describe(message: PluginStreamMessage): string {

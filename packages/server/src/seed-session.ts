@@ -1,18 +1,20 @@
 import { Metadata, status } from "@grpc/grpc-js";
-import type { PluginError, PluginRPCResponse } from "@operator-plugin-framework/proto";
+import type { PluginError, PluginRPCResponse, PluginStreamMessage } from "@operator-plugin-framework/proto";
 import {
   type ChannelCall,
   type Deadline,
   type InterceptingListener,
   type MessageContext,
-  PluginFrameworkError,
   parseSeedErrorCode,
+  protocolViolation,
+  runApplicationCallback,
+  type SessionLimits,
   type StatusObject,
   sanitizeCode,
 } from "@operator-plugin-framework/wire";
 import { deadlineMs, SessionBase, type SessionInit } from "./session-base.js";
 import { SessionCall } from "./session-call.js";
-import type { SessionLimits, SessionTransport } from "./transport.js";
+import type { SessionTransport } from "./transport.js";
 
 /**
  * A seed-protocol (Go prototype) plugin session. Seed plugins answer unary
@@ -28,12 +30,44 @@ export class SeedSession extends SessionBase {
 
   constructor(
     init: SessionInit,
-    private readonly transport: SessionTransport,
-    readonly limits: SessionLimits,
+    transport: SessionTransport,
+    limits: SessionLimits,
     private readonly abandonGraceMs = 5_000,
   ) {
-    super(init);
+    super(init, transport, limits);
   }
+
+  /** The seed protocol has no acknowledgement: the first rpc_call tells the plugin it is registered. */
+  accept(): void {}
+
+  onMessage(message: PluginStreamMessage): void {
+    const payload = message.payload;
+    switch (payload?.$case) {
+      case "rpcResponse":
+        return this.onResponse(payload.value);
+      case "error":
+        return this.onError(payload.value);
+      case "ping":
+        // Never sent by seed plugins, but answered as on revision 1 rather than refused.
+        if (!payload.value.ack) {
+          this.transport.write({
+            payload: { $case: "ping", value: { nonce: payload.value.nonce, ack: true } },
+          });
+        }
+        return;
+      case "frames":
+        throw protocolViolation("frames from a plugin that registered without revision 1");
+      case "drain":
+        throw protocolViolation("drain from a plugin that registered without revision 1");
+      case "register":
+        throw protocolViolation("duplicate register on one stream");
+      default:
+        throw protocolViolation(`unexpected ${payload ? payload.$case : "empty message"} from a plugin`);
+    }
+  }
+
+  /** Seed plugins cannot be told to drain: the session only stops taking calls, or is preferred less. */
+  protected announceDrain(): void {}
 
   get inFlight(): number {
     return this.queue.length + (this.outstanding?.call ? 1 : 0);
@@ -64,29 +98,29 @@ export class SeedSession extends SessionBase {
     this.checkIdle();
   }
 
-  onResponse(response: PluginRPCResponse): void {
+  private onResponse(response: PluginRPCResponse): void {
     const current = this.outstanding;
     if (current?.requestId === response.requestId) {
-      current.call?.succeed(response.payload);
+      // Settle first: the caller's callback may start the next call, and must find the slot free.
       this.settle(response.requestId);
+      current.call?.succeed(response.payload);
       return;
     }
     if (!this.issued(response.requestId)) {
-      throw new PluginFrameworkError(
-        status.INVALID_ARGUMENT,
-        `protocol violation: rpc_response for unknown request ${JSON.stringify(response.requestId.slice(0, 40))}`,
+      throw protocolViolation(
+        `rpc_response for unknown request ${JSON.stringify(response.requestId.slice(0, 40))}`,
       );
     }
     // A late answer to a call that already ended: dropped quietly.
   }
 
-  onError(error: PluginError): void {
+  private onError(error: PluginError): void {
     const current = this.outstanding;
     if (!current || (error.requestId && error.requestId !== current.requestId)) return;
     // grpc_code comes from the peer: clamp it into the valid range, as tunnel statuses are.
     const code = error.grpcCode ? sanitizeCode(error.grpcCode) : parseSeedErrorCode(error.code);
-    current.call?.fail(code === status.OK ? status.UNKNOWN : code, error.message);
     this.settle(current.requestId);
+    current.call?.fail(code === status.OK ? status.UNKNOWN : code, error.message);
   }
 
   terminate(reason: string): void {
@@ -99,11 +133,6 @@ export class SeedSession extends SessionBase {
     this.outstanding = undefined;
     for (const call of calls) call.fail(status.UNAVAILABLE, message);
     this.checkIdle();
-  }
-
-  drain(hard = true): void {
-    if (hard) this.draining = true;
-    else this.retiring = true;
   }
 
   private issued(requestId: string): boolean {
@@ -213,11 +242,18 @@ export class SeedCall extends SessionCall<SeedSession> implements ChannelCall {
     this.finish({ code, details, metadata: new Metadata() });
   }
 
+  /**
+   * Hands over the one response, then the status. The response is taken
+   * before the listener runs, so a listener that asks for another message
+   * from inside onReceiveMessage gets none, and then the status.
+   */
   private deliver(): void {
     if (this.finished || this.response === undefined || this.reads === 0) return;
     const response = this.response;
-    this.listener?.onReceiveMetadata(new Metadata());
-    this.listener?.onReceiveMessage(response);
+    this.response = undefined;
+    this.reads--;
+    this.notify((listener) => listener.onReceiveMetadata(new Metadata()));
+    this.notify((listener) => listener.onReceiveMessage(response));
     this.finish({ code: status.OK, details: "OK", metadata: new Metadata() });
   }
 
@@ -225,6 +261,12 @@ export class SeedCall extends SessionCall<SeedSession> implements ChannelCall {
     if (this.finished) return;
     this.finished = true;
     if (this.timer) clearTimeout(this.timer);
-    this.listener?.onReceiveStatus(result);
+    this.notify((listener) => listener.onReceiveStatus(result));
+  }
+
+  /** Calls the listener; an exception in the application's code surfaces as uncaught and changes nothing here. */
+  private notify(event: (listener: InterceptingListener) => void): void {
+    const listener = this.listener;
+    if (listener) runApplicationCallback(() => event(listener));
   }
 }

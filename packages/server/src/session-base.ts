@@ -1,6 +1,14 @@
 import { connectivityState, type Deadline } from "@grpc/grpc-js";
+import type { PluginStreamMessage } from "@operator-plugin-framework/proto";
 import type { AnnouncedService, PluginSession, SessionIdentity } from "@operator-plugin-framework/registry";
-import type { ChannelCall, ChannelInterface, ChannelRef } from "@operator-plugin-framework/wire";
+import {
+  type ChannelCall,
+  type ChannelInterface,
+  type ChannelRef,
+  IdleTracker,
+  type SessionLimits,
+} from "@operator-plugin-framework/wire";
+import type { SessionTransport } from "./transport.js";
 
 /** What every session knows about its plugin, fixed at registration. */
 export interface SessionInit {
@@ -11,6 +19,20 @@ export interface SessionInit {
   identity: SessionIdentity | undefined;
   peer: string;
   services: AnnouncedService[];
+}
+
+/** How a session drains; see {@link SessionBase.drain}. */
+export interface DrainOptions {
+  /** Why, told to the plugin. */
+  reason: string;
+  /** Time the plugin is told its open calls have to finish. */
+  graceMs: number;
+  /**
+   * `"refuse-new"` (the operator stops): new calls fail from now on.
+   * `"until-replaced"` (maximum age): new calls are still taken, but the
+   * registry prefers another session once the plugin registered again.
+   */
+  mode: "refuse-new" | "until-replaced";
 }
 
 /**
@@ -30,9 +52,13 @@ export abstract class SessionBase implements PluginSession, ChannelInterface {
   protected closedReason: string | undefined;
   protected draining = false;
   retiring = false;
-  private idleWaiters: (() => void)[] = [];
+  private readonly idleTracker = new IdleTracker(() => this.inFlight);
 
-  constructor(init: SessionInit) {
+  constructor(
+    init: SessionInit,
+    protected readonly transport: SessionTransport,
+    readonly limits: SessionLimits,
+  ) {
     this.id = init.id;
     this.name = init.name;
     this.version = init.version;
@@ -46,20 +72,38 @@ export abstract class SessionBase implements PluginSession, ChannelInterface {
   abstract createCall(method: string, deadline: Deadline): ChannelCall;
   /** Ends the session: every open call fails with UNAVAILABLE and `reason`. */
   abstract terminate(reason: string): void;
+  /** The plugin is registered: tell it so, if its protocol expects an answer, and start timers. */
+  abstract accept(): void;
+  /**
+   * One message from the plugin after registration. Throws a
+   * PluginFrameworkError (a protocol violation) to end the stream with it.
+   */
+  abstract onMessage(message: PluginStreamMessage): void;
+  /** Tells the plugin about a drain, if its protocol can express one. */
+  protected abstract announceDrain(options: DrainOptions): void;
+
+  /**
+   * Asks the plugin to finish here and register again; open calls go on. A
+   * `"refuse-new"` drain after an `"until-replaced"` one tightens it.
+   */
+  drain(options: DrainOptions): void {
+    if (this.draining || (options.mode === "until-replaced" && this.retiring)) return;
+    if (options.mode === "refuse-new") this.draining = true;
+    else this.retiring = true;
+    this.announceDrain(options);
+  }
 
   /** A client closing its channel must not end the plugin's session: no-op. */
   close(): void {}
 
   /** Resolves once no call is open on this session (at once if none is). */
   idle(): Promise<void> {
-    if (this.inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.idleTracker.idle();
   }
 
   /** Subclasses call this whenever a call ends or the session terminates. */
   protected checkIdle(): void {
-    if (this.inFlight > 0 || this.idleWaiters.length === 0) return;
-    for (const resolve of this.idleWaiters.splice(0)) resolve();
+    this.idleTracker.check();
   }
 
   get channel(): ChannelInterface {

@@ -10,13 +10,3 @@ export interface SessionTransport {
   /** Ends the stream with a status (OK for a normal end). Idempotent. */
   end(code: status, details: string): void;
 }
-
-/** Limits applied to one session. */
-export interface SessionLimits {
-  /** Largest message a plugin may send us. */
-  maxReceiveMessageSize: number;
-  /** Largest message we send to a plugin. */
-  maxSendMessageSize: number;
-  /** Calls open at once on one session. */
-  maxConcurrentStreams: number;
-}

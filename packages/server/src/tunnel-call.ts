@@ -8,7 +8,9 @@ import {
   metadataToEntries,
   OutboundStream,
   PluginFrameworkError,
+  protocolViolation,
   ReceiveFlow,
+  runApplicationCallback,
   type StatusObject,
   sanitizeCode,
 } from "@operator-plugin-framework/wire";
@@ -32,6 +34,7 @@ export class TunnelCall extends SessionCall<TunnelSession> implements ChannelCal
   private gotHeaders = false;
   private pendingStatus: StatusObject | undefined;
   private finished = false;
+  private delivering = false;
   private deadlineTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -123,12 +126,13 @@ export class TunnelCall extends SessionCall<TunnelSession> implements ChannelCal
     try {
       switch (kind.$case) {
         case "headers":
-          if (this.gotHeaders || this.pendingStatus) throw violation("headers frame after headers or status");
+          if (this.gotHeaders || this.pendingStatus)
+            throw protocolViolation("headers frame after headers or status");
           this.gotHeaders = true;
-          this.listener?.onReceiveMetadata(entriesToMetadata(kind.value.metadata));
+          this.notify((listener) => listener.onReceiveMetadata(entriesToMetadata(kind.value.metadata)));
           return;
         case "data": {
-          if (this.pendingStatus) throw violation("data frame after status");
+          if (this.pendingStatus) throw protocolViolation("data frame after status");
           const message = this.flow!.accept(kind.value.data, kind.value.more);
           if (message) this.deliver();
           return;
@@ -137,7 +141,7 @@ export class TunnelCall extends SessionCall<TunnelSession> implements ChannelCal
           this.out!.addWindow(kind.value.increment);
           return;
         case "status": {
-          if (this.pendingStatus) throw violation("second status frame");
+          if (this.pendingStatus) throw protocolViolation("second status frame");
           const { code, message, details, trailers } = kind.value;
           const metadata = entriesToMetadata(trailers);
           if (details.length > 0) metadata.set("grpc-status-details-bin", Buffer.from(details));
@@ -148,11 +152,10 @@ export class TunnelCall extends SessionCall<TunnelSession> implements ChannelCal
           return;
         }
         default:
-          throw violation(`unexpected ${kind.$case} frame from the plugin`);
+          throw protocolViolation(`unexpected ${kind.$case} frame from the plugin`);
       }
     } catch (err) {
-      const error =
-        err instanceof PluginFrameworkError ? err : new PluginFrameworkError(status.INTERNAL, String(err));
+      const error = PluginFrameworkError.from(err, status.INTERNAL);
       this.cancelWithStatus(error.code, error.details);
     }
   }
@@ -163,20 +166,37 @@ export class TunnelCall extends SessionCall<TunnelSession> implements ChannelCal
     this.finish({ code: status.UNAVAILABLE, details: reason, metadata: new Metadata() });
   }
 
+  /**
+   * Hands the listener as many messages as it asked for, then the status.
+   * A listener that asks for the next message from inside onReceiveMessage
+   * (grpc-js streams do) gets it from this loop, not from a nested one.
+   */
   private deliver(): void {
     const flow = this.flow;
-    if (!flow || this.finished) return;
-    while (this.readsWanted > 0 && flow.pending > 0) {
-      if (!this.gotHeaders) {
-        // Headers are optional on the wire: data implies empty headers.
-        this.gotHeaders = true;
-        this.listener?.onReceiveMetadata(new Metadata());
+    if (!flow || this.finished || this.delivering) return;
+    this.delivering = true;
+    try {
+      while (this.readsWanted > 0 && flow.pending > 0) {
+        if (!this.gotHeaders) {
+          // Headers are optional on the wire: data implies empty headers.
+          this.gotHeaders = true;
+          this.notify((listener) => listener.onReceiveMetadata(new Metadata()));
+        }
+        this.readsWanted--;
+        const message = flow.read();
+        this.notify((listener) => listener.onReceiveMessage(message));
+        if (this.finished) return;
       }
-      this.readsWanted--;
-      this.listener?.onReceiveMessage(flow.read());
-      if (this.finished) return;
+    } finally {
+      this.delivering = false;
     }
     if (this.pendingStatus && flow.pending === 0) this.finish(this.pendingStatus);
+  }
+
+  /** Calls the listener; an exception in the application's code surfaces as uncaught and changes nothing here. */
+  private notify(event: (listener: InterceptingListener) => void): void {
+    const listener = this.listener;
+    if (listener) runApplicationCallback(() => event(listener));
   }
 
   private finishLater(code: status, details: string): void {
@@ -188,10 +208,6 @@ export class TunnelCall extends SessionCall<TunnelSession> implements ChannelCal
     this.finished = true;
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     if (this.streamId) this.session.closeStream(this.streamId);
-    this.listener?.onReceiveStatus(result);
+    this.notify((listener) => listener.onReceiveStatus(result));
   }
-}
-
-function violation(message: string): PluginFrameworkError {
-  return new PluginFrameworkError(status.INVALID_ARGUMENT, `protocol violation: ${message}`);
 }

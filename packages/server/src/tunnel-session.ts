@@ -1,47 +1,108 @@
 import { status } from "@grpc/grpc-js";
-import type { Frame, Settings } from "@operator-plugin-framework/proto";
+import type { Frame, PluginStreamMessage } from "@operator-plugin-framework/proto";
 import {
   type ChannelCall,
   type Deadline,
   FrameScheduler,
+  Liveness,
   MAX_STREAM_ID,
-  PluginFrameworkError,
+  type NegotiatedSettings,
+  protocolViolation,
+  type SessionLimits,
 } from "@operator-plugin-framework/wire";
-import { deadlineMs, SessionBase, type SessionInit } from "./session-base.js";
-import type { SessionLimits, SessionTransport } from "./transport.js";
+import { type DrainOptions, deadlineMs, SessionBase, type SessionInit } from "./session-base.js";
+import type { SessionTransport } from "./transport.js";
 import { TunnelCall } from "./tunnel-call.js";
 
-/** What each side accepts on its receiving side, after defaults. */
-export interface NegotiatedSettings {
-  local: Required<Settings>;
-  peer: Required<Settings>;
+/** Liveness pings to the plugin; an interval of 0 turns them off. */
+export interface KeepaliveSettings {
+  intervalMs: number;
+  timeoutMs: number;
 }
 
 /**
  * A revision-1 plugin session: many concurrent calls multiplexed on the
- * plugin's one stream by stream id, all frames written through one scheduler.
+ * plugin's one stream by stream id. Every message it sends, frames,
+ * register_ack, drain, pings and their answers, goes through its one
+ * scheduler, so the stream has exactly one writer and keeps its order.
  */
 export class TunnelSession extends SessionBase {
   readonly scheduler: FrameScheduler;
   private readonly streams = new Map<number, TunnelCall>();
+  private readonly liveness: Liveness;
   private nextStreamId = 1;
 
   constructor(
     init: SessionInit,
     transport: SessionTransport,
+    limits: SessionLimits,
     readonly settings: NegotiatedSettings,
-    readonly limits: SessionLimits,
+    keepalive: KeepaliveSettings,
   ) {
-    super(init);
+    super(init, transport, limits);
     this.scheduler = new FrameScheduler({
       write: (message) => transport.write(message),
       quantum: settings.peer.maxChunkSize,
     });
     transport.onDrain(() => this.scheduler.resume());
+    this.liveness = new Liveness({
+      ...keepalive,
+      sendPing: (nonce) =>
+        this.scheduler.sendMessage({ payload: { $case: "ping", value: { nonce, ack: false } } }),
+      onDead: (message) =>
+        transport.end(status.UNAVAILABLE, `plugin "${this.name}" is unresponsive: ${message}`),
+    });
   }
 
   get inFlight(): number {
     return this.streams.size;
+  }
+
+  accept(): void {
+    this.scheduler.sendMessage({
+      payload: {
+        $case: "registerAck",
+        value: {
+          accepted: true,
+          protocolRevision: this.protocolRevision,
+          settings: this.settings.local,
+          sessionId: this.id,
+          code: 0,
+          message: "",
+        },
+      },
+    });
+    this.liveness.start();
+  }
+
+  onMessage(message: PluginStreamMessage): void {
+    // Any message proves the plugin alive, even while a ping answer waits behind frames.
+    this.liveness.onActivity();
+    const payload = message.payload;
+    switch (payload?.$case) {
+      case "frames":
+        return this.onFrames(payload.value.frames);
+      case "ping":
+        if (payload.value.ack) this.liveness.onAck(payload.value.nonce);
+        else
+          this.scheduler.sendMessage({
+            payload: { $case: "ping", value: { nonce: payload.value.nonce, ack: true } },
+          });
+        return;
+      case "drain":
+        return this.pluginLeaving();
+      case "error":
+        return this.transport.end(
+          status.UNAVAILABLE,
+          `plugin reported an error: ${payload.value.message.slice(0, 200)}`,
+        );
+      case "rpcResponse":
+        throw protocolViolation("rpc_response from a revision-1 plugin");
+      case "register":
+        throw protocolViolation("duplicate register on one stream");
+      default:
+        throw protocolViolation(`unexpected ${payload ? payload.$case : "empty message"} from a plugin`);
+    }
   }
 
   createCall(method: string, deadline: Deadline): ChannelCall {
@@ -56,7 +117,9 @@ export class TunnelSession extends SessionBase {
     }
     const id = this.nextStreamId++;
     this.streams.set(id, call);
-    if (this.nextStreamId >= MAX_STREAM_ID) this.drain("stream ids exhausted");
+    if (this.nextStreamId >= MAX_STREAM_ID) {
+      this.drain({ reason: "stream ids exhausted", graceMs: 0, mode: "refuse-new" });
+    }
     return id;
   }
 
@@ -65,27 +128,19 @@ export class TunnelSession extends SessionBase {
   }
 
   /** Frames from the plugin. A frame for a stream we never opened ends the session. */
-  onFrames(frames: readonly Frame[]): void {
+  private onFrames(frames: readonly Frame[]): void {
     for (const frame of frames) {
-      if (!frame.kind) throw protocolError(`frame for stream ${frame.streamId} has no kind`);
+      if (!frame.kind) throw protocolViolation(`frame for stream ${frame.streamId} has no kind`);
       const call = this.streams.get(frame.streamId);
       if (call) call.onFrame(frame.kind);
       else if (frame.streamId === 0 || frame.streamId >= this.nextStreamId) {
-        throw protocolError(`${frame.kind.$case} frame for unknown stream ${frame.streamId}`);
+        throw protocolViolation(`${frame.kind.$case} frame for unknown stream ${frame.streamId}`);
       }
       // Otherwise the call already ended (cancelled, timed out): a late frame, dropped quietly.
     }
   }
 
-  /**
-   * Tells the plugin to register again and finish its calls here. A hard
-   * drain (the operator stops) refuses new calls at once; a soft one (maximum
-   * age) keeps taking them until the plugin's new session is there.
-   */
-  drain(reason: string, graceMs = 0, hard = true): void {
-    if (this.draining || (!hard && this.retiring)) return;
-    if (hard) this.draining = true;
-    else this.retiring = true;
+  protected announceDrain({ reason, graceMs }: DrainOptions): void {
     this.scheduler.sendMessage({ payload: { $case: "drain", value: { reason, graceMs, ack: false } } });
   }
 
@@ -93,7 +148,7 @@ export class TunnelSession extends SessionBase {
    * The plugin is leaving: take no new calls here, and confirm in order on
    * the stream, so the plugin knows every call it will get is already sent.
    */
-  pluginLeaving(): void {
+  private pluginLeaving(): void {
     this.draining = true;
     this.scheduler.sendMessage({ payload: { $case: "drain", value: { reason: "", graceMs: 0, ack: true } } });
   }
@@ -101,6 +156,7 @@ export class TunnelSession extends SessionBase {
   terminate(reason: string): void {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
+    this.liveness.stop();
     this.scheduler.close();
     const calls = [...this.streams.values()];
     this.streams.clear();
@@ -108,8 +164,4 @@ export class TunnelSession extends SessionBase {
     for (const call of calls) call.onSessionClosed(message);
     this.checkIdle();
   }
-}
-
-function protocolError(message: string): PluginFrameworkError {
-  return new PluginFrameworkError(status.INVALID_ARGUMENT, `protocol violation: ${message}`);
 }

@@ -1,21 +1,27 @@
+import type { ChannelInterface, ServerInterceptingCallInterface } from "@grpc/grpc-js";
+
 /**
- * Types of grpc-js's internal call contracts, which the tunnel implements:
- * a Channel's Call on the operator side and a ServerInterceptingCall on the
- * plugin side. grpc-js has no `exports` map, so these deep paths resolve; the
- * version is pinned to a minor release and the conformance tests cover the
- * contract, so an upgrade that changes it fails loudly.
+ * Types of grpc-js's call contracts, which the tunnel implements: a
+ * Channel's Call on the operator side and a ServerInterceptingCall on the
+ * plugin side. Each is taken from grpc-js's public exports, never from a
+ * deep `build/src` path, so a grpc-js release that reshuffles its files
+ * cannot break the types, and one that changes the contract fails to compile.
  */
 export type {
-  Call as ChannelCall,
+  ChannelInterface,
+  Deadline,
   InterceptingListener,
-  MessageContext,
-  PartialStatusObject,
-  StatusObject,
-} from "@grpc/grpc-js/build/src/call-interface.js";
-export type { Channel as ChannelInterface } from "@grpc/grpc-js/build/src/channel.js";
-export type { ChannelRef } from "@grpc/grpc-js/build/src/channelz.js";
-export type { Deadline } from "@grpc/grpc-js/build/src/deadline.js";
-export type {
-  InterceptingServerListener,
   ServerInterceptingCallInterface,
-} from "@grpc/grpc-js/build/src/server-interceptors.js";
+  StatusObject,
+} from "@grpc/grpc-js";
+
+/** The Call a Channel hands to grpc-js's client for each call. */
+export type ChannelCall = ReturnType<ChannelInterface["createCall"]>;
+/** What a Call gets with each outgoing message (its write callback). */
+export type MessageContext = Parameters<ChannelCall["sendMessageWithContext"]>[0];
+/** A Channel's channelz reference. */
+export type ChannelRef = ReturnType<ChannelInterface["getChannelzRef"]>;
+/** The listener grpc-js's server attaches to a ServerInterceptingCall. */
+export type InterceptingServerListener = Parameters<ServerInterceptingCallInterface["start"]>[0];
+/** The status a server call sends, metadata and details optional. */
+export type PartialStatusObject = Parameters<ServerInterceptingCallInterface["sendStatus"]>[0];

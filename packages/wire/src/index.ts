@@ -1,3 +1,4 @@
+export { runApplicationCallback } from "./application-callback.js";
 export {
   decodePluginStreamMessage,
   encodePluginStreamMessage,
@@ -25,6 +26,7 @@ export type {
   ServerInterceptingCallInterface,
   StatusObject,
 } from "./grpc-internals.js";
+export { IdleTracker } from "./idle-tracker.js";
 export { Liveness, type LivenessOptions } from "./liveness.js";
 export { defaultLogger, type Logger, quietLogger } from "./logger.js";
 export { entriesToMetadata, metadataToEntries } from "./metadata.js";
@@ -33,4 +35,5 @@ export { OutboundStream } from "./outbound-stream.js";
 export { validatePluginName } from "./plugin-name.js";
 export { raceTimeout } from "./race-timeout.js";
 export { type InboundMessage, ReceiveFlow, type ReceiveFlowOptions } from "./receive-flow.js";
+export type { NegotiatedSettings, SessionLimits } from "./session-types.js";
 export { goCodeName, parseSeedErrorCode, sanitizeCode } from "./status-codes.js";

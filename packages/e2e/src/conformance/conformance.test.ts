@@ -10,9 +10,9 @@ import {
   startTestServer,
   type TestServer,
 } from "@operator-plugin-framework/testkit";
+import { createInteropService } from "@operator-plugin-framework/testkit/interop";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectedOutcomes, type InteropClients, interopCases } from "./interop-cases.js";
-import { createInteropService } from "./interop-service.js";
 
 /**
  * Every gRPC interop case runs twice, directly against grpc-js and through

@@ -2,7 +2,9 @@ import { once } from "node:events";
 import * as grpc from "@grpc/grpc-js";
 import {
   GreeterServiceClient,
+  type GreeterServiceServer,
   GreeterServiceService,
+  type SayHelloRequest,
   type SayHelloResponse,
 } from "@operator-plugin-framework/proto/example";
 import type { TestCertificates } from "../tls/index.js";
@@ -31,26 +33,23 @@ export async function startGreeterUpstream(address = "127.0.0.1:0"): Promise<Gre
   const received: grpc.Metadata[] = [];
   const cancelWaiters: Array<() => void> = [];
   const server = new grpc.Server();
-  server.addService(GreeterServiceService, {
-    sayHello(
-      call: grpc.ServerUnaryCall<any, SayHelloResponse>,
-      callback: grpc.sendUnaryData<SayHelloResponse>,
-    ) {
+  const greeter: GreeterServiceServer = {
+    sayHello(call, callback) {
       received.push(call.metadata);
       callback(null, { message: `hello ${call.request.name}`, servedBy: "upstream" });
     },
-    countGreetings(call: grpc.ServerWritableStream<any, SayHelloResponse>) {
+    countGreetings(call) {
       received.push(call.metadata);
       for (let i = 0; i < call.request.count; i++) call.write({ message: `${i}`, servedBy: "upstream" });
       call.end();
     },
-    collectNames(call: grpc.ServerReadableStream<any, SayHelloResponse>, callback: grpc.sendUnaryData<any>) {
+    collectNames(call, callback) {
       received.push(call.metadata);
       const names: string[] = [];
-      call.on("data", (req: { name: string }) => names.push(req.name));
+      call.on("data", (req: SayHelloRequest) => names.push(req.name));
       call.on("end", () => callback(null, { message: names.join(","), servedBy: "upstream" }));
     },
-    chat(call: grpc.ServerDuplexStream<any, SayHelloResponse>) {
+    chat(call) {
       received.push(call.metadata);
       const initial = new grpc.Metadata();
       initial.set("x-initial", "from-upstream");
@@ -58,7 +57,7 @@ export async function startGreeterUpstream(address = "127.0.0.1:0"): Promise<Gre
       call.on("cancelled", () => {
         for (const waiter of cancelWaiters.splice(0)) waiter();
       });
-      call.on("data", (req: { name: string }) =>
+      call.on("data", (req: SayHelloRequest) =>
         call.write({ message: `hello ${req.name}`, servedBy: "upstream" }),
       );
       call.on("end", () => {
@@ -76,7 +75,8 @@ export async function startGreeterUpstream(address = "127.0.0.1:0"): Promise<Gre
         });
       });
     },
-  });
+  };
+  server.addService(GreeterServiceService, greeter);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) =>
       err ? reject(err) : resolve(bound),

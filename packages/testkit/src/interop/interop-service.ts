@@ -18,8 +18,9 @@ const ECHO_TRAILING = "x-grpc-test-echo-trailing-bin";
 
 /**
  * The gRPC interop test server's behaviour for TestService: payloads of the
- * requested size, echoed metadata, requested statuses. The same object is
- * served directly by grpc-js and through the tunnel.
+ * requested size, echoed metadata, requested statuses. Serve it from a
+ * grpc-js Server and from a plugin to compare a direct call with one through
+ * the tunnel, as the e2e conformance suite does.
  */
 export function createInteropService(): UntypedServiceImplementation {
   const service: Partial<TestServiceServer> = {

@@ -1,0 +1,82 @@
+import type { ChannelOptions } from "@grpc/grpc-js";
+import type { PluginNameAuthorizer, StreamAuthenticator } from "@operator-plugin-framework/auth";
+import type { PluginRegistry } from "@operator-plugin-framework/registry";
+import type { Logger } from "@operator-plugin-framework/wire";
+
+/** Options of {@link createPluginServer}. */
+export interface PluginServerOptions {
+  /**
+   * Where to listen: "127.0.0.1:PORT" (behind kube-rbac-proxy), "[::1]:PORT",
+   * or "unix:///abs/path". Port 0 picks a free port; `addresses` reports it.
+   * Several addresses may be given.
+   */
+  listen: string | string[];
+  /** The registry sessions are added to. Default: a new one, at `server.registry`. */
+  registry?: PluginRegistry;
+  /**
+   * Establishes who a plugin is when its stream opens: the auth package's
+   * `proxyHeaderAuthenticator()` behind kube-rbac-proxy, or
+   * `tokenReviewAuthenticator()` with `tls` for in-process checks. `"none"`
+   * chooses local development explicitly: sessions carry no identity.
+   * Default: none as well, but with a process warning, since an operator
+   * that forgot to choose should be told.
+   */
+  authenticator?: StreamAuthenticator | "none";
+  /** Decides whether an identity may register a name. Default: any name. */
+  authorizeName?: PluginNameAuthorizer;
+  /** TLS for the listener (in-process authentication mode). Default: plaintext. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Largest message a plugin may send in one call. Default 4 MiB, as grpc-js. */
+  maxReceiveMessageSize?: number;
+  /** Largest message sent to a plugin in one call. Default 4 MiB. */
+  maxSendMessageSize?: number;
+  /** Calls open at once on one plugin session. Default 1000. */
+  maxConcurrentStreams?: number;
+  /** Bytes a plugin may send per call before we grant more. Default 4 MiB. */
+  initialWindowSize?: number;
+  /** Largest chunk a plugin may send in one frame. Default 1 MiB. */
+  maxChunkSize?: number;
+  /** Time a new stream has to send `register`. Default 10 000 ms. */
+  registerTimeoutMs?: number;
+  /**
+   * Liveness pings to revision-1 plugins: a plugin that does not answer one
+   * within `timeoutMs` (a frozen process, a dropped network) is cut and its
+   * calls fail with UNAVAILABLE. HTTP/2 keepalive uses the same figures.
+   * Defaults: every 10 000 ms, 20 000 ms to answer; `intervalMs: 0` turns pings off.
+   */
+  keepalive?: { intervalMs?: number; timeoutMs?: number };
+  /**
+   * Sessions older than this are drained: the plugin registers again on a new
+   * stream, with a fresh token that is authenticated and authorized again,
+   * and no call fails. This is how rotated tokens and revoked RBAC reach
+   * long-lived streams. Default: none (sessions live until they end).
+   */
+  maxConnectionAgeMs?: number;
+  /** On stop, time in-flight calls have to finish before they are cut. Default 10 000 ms. */
+  drainGraceMs?: number;
+  /** Extra grpc-js server options (keepalive, for instance). Default none. */
+  grpcOptions?: ChannelOptions;
+  /** Where the server logs. Default: quiet. */
+  logger?: Logger;
+}
+
+/** A plugin server; see {@link createPluginServer}. */
+export interface PluginServer extends AsyncDisposable {
+  /** The registry of connected plugins. */
+  readonly registry: PluginRegistry;
+  /** Bound addresses, ports resolved; empty until `ready()` resolves. */
+  readonly addresses: readonly string[];
+  /**
+   * Listens and serves until `signal` aborts or `stop()` is called, then
+   * drains. Resolves once the server has closed its listeners, streams and
+   * timers (the OS may free the listening socket one event-loop turn later).
+   * Rejects if listening fails. Calling it twice returns the same promise;
+   * after `stop()`, or with an already-aborted signal, it resolves without
+   * listening, and `ready()` resolves with no addresses.
+   */
+  start(signal?: AbortSignal): Promise<void>;
+  /** Resolves with the bound addresses once listening (starts the server if needed). */
+  ready(): Promise<readonly string[]>;
+  /** Drains and stops; resolves when fully stopped. Safe to call at any time, any number of times. */
+  stop(): Promise<void>;
+}

@@ -1,0 +1,1 @@
+export { createInteropService } from "./interop-service.js";
