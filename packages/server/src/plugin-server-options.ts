@@ -2,6 +2,7 @@ import type { ChannelOptions } from "@grpc/grpc-js";
 import type { PluginNameAuthorizer, StreamAuthenticator } from "@operator-plugin-framework/auth";
 import type { PluginRegistry } from "@operator-plugin-framework/registry";
 import type { Logger } from "@operator-plugin-framework/wire";
+import type { HealthOptions } from "./health/operator-health.js";
 
 /** Options of {@link createPluginServer}. */
 export interface PluginServerOptions {
@@ -56,8 +57,27 @@ export interface PluginServerOptions {
   drainGraceMs?: number;
   /** Extra grpc-js server options (keepalive, for instance). Default none. */
   grpcOptions?: ChannelOptions;
-  /** Where the server logs. Default: quiet. */
+  /**
+   * Where the server logs; a pino logger fits. Default: warnings and errors
+   * as JSON lines on stderr (refused plugins, among others); pass
+   * `quietLogger` to silence it.
+   */
   logger?: Logger;
+  /**
+   * The gRPC Health Checking Protocol (`grpc.health.v1.Health`, from the
+   * optional peer `grpc-health-check`, loaded only when this is set). `""` is
+   * SERVING while the server takes plugins and NOT_SERVING from the moment it
+   * drains; each of `requiredPlugins` gets `plugin/<name>`, SERVING while that
+   * plugin is registered. It is served on the plugin port, and on `listen`
+   * too when given: a plaintext address of its own that serves nothing else,
+   * for the kubelet's gRPC probe (which can neither use TLS nor reach a
+   * loopback-only plugin port). Default: off.
+   *
+   * @example
+   * createPluginServer({ listen: "127.0.0.1:9443", health: { listen: "0.0.0.0:8081" }, ... })
+   * // Pod spec: readinessProbe: { grpc: { port: 8081 } }
+   */
+  health?: boolean | (HealthOptions & { listen?: string });
 }
 
 /** A plugin server; see {@link createPluginServer}. */

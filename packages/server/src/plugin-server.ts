@@ -2,7 +2,8 @@ import { unlink } from "node:fs/promises";
 import { Server, ServerCredentials, status } from "@grpc/grpc-js";
 import { createPluginRegistry, type PluginRegistry } from "@operator-plugin-framework/registry";
 import { PluginStreamServiceDefinition, raceTimeout } from "@operator-plugin-framework/wire";
-import { formatListenAddress, type ListenAddress, removeStaleSocket } from "./listen-address.js";
+import { OperatorHealth } from "./health/operator-health.js";
+import { formatListenAddress, type ListenAddress, parseListenAddress, removeStaleSocket } from "./listen-address.js";
 import type { PluginServerOptions } from "./plugin-server-options.js";
 import { PluginStream, type StreamContext } from "./plugin-stream.js";
 import { resolveStreamContext } from "./stream-context.js";
@@ -13,6 +14,8 @@ export interface PluginServer extends AsyncDisposable {
   readonly registry: PluginRegistry;
   /** Bound addresses, ports resolved; empty until `ready()` resolves. */
   readonly addresses: readonly string[];
+  /** The health probe address (`health.listen`), port resolved, once `ready()` resolves. */
+  readonly healthAddress: string | undefined;
   /**
    * Listens and serves until `signal` aborts or `stop()` is called, then
    * drains. Resolves once the server has closed its listeners, streams and
@@ -60,6 +63,7 @@ export type ServerState =
 export class PluginServerImpl implements PluginServer {
   readonly registry: PluginRegistry;
   readonly addresses: string[] = [];
+  healthAddress: string | undefined;
   private s: ServerState = { kind: "idle" };
   private readonly listen: ListenAddress[];
   private readonly context: StreamContext;
@@ -68,6 +72,7 @@ export class PluginServerImpl implements PluginServer {
   private readonly readiness = deferred<readonly string[]>();
   private readonly stopRequest = deferred<void>();
   private stopped: Promise<void> | undefined;
+  private health: { service: OperatorHealth; probeServer: Server | undefined } | undefined;
 
   constructor(private readonly options: PluginServerOptions) {
     this.registry = options.registry ?? createPluginRegistry();
@@ -127,12 +132,14 @@ export class PluginServerImpl implements PluginServer {
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
       try {
+        await this.startHealth(grpc);
         await this.bindAll(grpc);
       } catch (err) {
         this.readiness.reject(err);
         throw err;
       }
       this.s = { kind: "serving", done, grpc };
+      this.health?.service.setServing(true);
       this.readiness.resolve(this.addresses);
       this.context.logger.info({ addresses: this.addresses }, "plugin server listening");
       await this.stopRequest.promise;
@@ -167,6 +174,29 @@ export class PluginServerImpl implements PluginServer {
     return grpc;
   }
 
+  /** Loads the health service when asked for, on the plugin port and on its own probe address. */
+  private async startHealth(grpc: Server): Promise<void> {
+    const option = this.options.health;
+    if (!option) return;
+    const settings = option === true ? {} : option;
+    const service = await OperatorHealth.create(this.registry, settings);
+    this.health = { service, probeServer: undefined };
+    service.addTo(grpc);
+    if (settings.listen) {
+      const address = parseListenAddress(settings.listen);
+      const probeServer = new Server();
+      this.health.probeServer = probeServer;
+      service.addTo(probeServer);
+      const port = await new Promise<number>((resolve, reject) =>
+        probeServer.bindAsync(formatListenAddress(address), ServerCredentials.createInsecure(), (err, bound) =>
+          err ? reject(err) : resolve(bound),
+        ),
+      );
+      this.healthAddress = formatListenAddress(address, port);
+      this.context.logger.info({ address: this.healthAddress }, "health probe address listening");
+    }
+  }
+
   private async bindAll(grpc: Server): Promise<void> {
     const tls = this.options.tls;
     const credentials = tls
@@ -191,6 +221,8 @@ export class PluginServerImpl implements PluginServer {
   /** Drains every stream, waits for their calls up to the grace period, then closes everything. */
   private async shutdown(grpc: Server, done: Promise<void>): Promise<void> {
     this.s = { kind: "stopping", done };
+    // Probes see the drain at once, so traffic moves before the calls are cut.
+    this.health?.service.setServing(false);
     const graceMs = this.context.drainGraceMs;
     for (const stream of this.streams) stream.drain({ reason: SHUTTING_DOWN, graceMs, mode: "refuse-new" });
     await raceTimeout(Promise.all([...this.streams].map((stream) => stream.idle())), graceMs);
@@ -200,6 +232,8 @@ export class PluginServerImpl implements PluginServer {
       grpc.forceShutdown();
       await closed;
     }
+    this.health?.probeServer?.forceShutdown();
+    this.health?.service.close();
     await Promise.all(this.socketsCreated.map((path) => unlink(path).catch(() => {})));
     this.s = { kind: "stopped", done };
     this.context.logger.info({}, "plugin server stopped");

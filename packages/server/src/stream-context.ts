@@ -1,5 +1,5 @@
 import type { PluginRegistry } from "@operator-plugin-framework/registry";
-import { DEFAULT_SETTINGS, quietLogger } from "@operator-plugin-framework/wire";
+import { DEFAULT_SETTINGS, defaultLogger } from "@operator-plugin-framework/wire";
 import { type ListenAddress, parseListenAddress } from "./listen-address.js";
 import type { PluginServerOptions } from "./plugin-server-options.js";
 import type { StreamContext } from "./plugin-stream.js";
@@ -19,7 +19,7 @@ export function resolveStreamContext(
   registry: PluginRegistry,
   hooks: Pick<StreamContext, "refusal" | "track">,
 ): { listen: ListenAddress[]; context: StreamContext } {
-  const logger = options.logger ?? quietLogger;
+  const logger = options.logger ?? defaultLogger;
   const listen = (Array.isArray(options.listen) ? options.listen : [options.listen]).map(parseListenAddress);
   const maxReceive = options.maxReceiveMessageSize ?? DEFAULT_SETTINGS.maxMessageSize;
   const maxConcurrentStreams = options.maxConcurrentStreams ?? DEFAULT_SETTINGS.maxConcurrentStreams;

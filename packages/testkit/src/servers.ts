@@ -8,6 +8,7 @@ import {
 } from "@operator-plugin-framework/client";
 import {
   createPluginServer,
+  quietLogger,
   type PluginServer,
   type PluginServerOptions,
 } from "@operator-plugin-framework/server";
@@ -36,7 +37,14 @@ export async function startTestServer(
     dir = await mkdtemp(join(tmpdir(), "opf-"));
     listen = `unix://${join(dir, "plugins.sock")}`;
   }
-  const server = createPluginServer({ drainGraceMs: 1_000, authenticator: "none", ...rest, listen });
+  // Tests read outcomes, not logs: quiet unless a test passes its own logger.
+  const server = createPluginServer({
+    drainGraceMs: 1_000,
+    authenticator: "none",
+    logger: quietLogger,
+    ...rest,
+    listen,
+  });
   const running = server.start();
   const [address] = await server.ready();
   const close = async () => {
