@@ -33,7 +33,11 @@ describe("connection.registered({ timeoutMs, signal })", () => {
     const { connection, target } = await unreachablePlugin();
     // Wait for one failed attempt, so the reason is known.
     await new Promise<void>((resolve) => {
-      const off = connection.onState((s) => s.state === "reconnecting" && (off(), resolve()));
+      const off = connection.onState((s) => {
+        if (s.state !== "reconnecting") return;
+        off();
+        resolve();
+      });
     });
     const err = await connection.registered({ timeoutMs: 50 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PluginFrameworkError);

@@ -3,7 +3,12 @@ import { Server, ServerCredentials, status } from "@grpc/grpc-js";
 import { createPluginRegistry, type PluginRegistry } from "@operator-plugin-framework/registry";
 import { PluginStreamServiceDefinition, raceTimeout } from "@operator-plugin-framework/wire";
 import { OperatorHealth } from "./health/operator-health.js";
-import { formatListenAddress, type ListenAddress, parseListenAddress, removeStaleSocket } from "./listen-address.js";
+import {
+  formatListenAddress,
+  type ListenAddress,
+  parseListenAddress,
+  removeStaleSocket,
+} from "./listen-address.js";
 import type { PluginServerOptions } from "./plugin-server-options.js";
 import { PluginStream, type StreamContext } from "./plugin-stream.js";
 import { resolveStreamContext } from "./stream-context.js";
@@ -188,8 +193,10 @@ export class PluginServerImpl implements PluginServer {
       this.health.probeServer = probeServer;
       service.addTo(probeServer);
       const port = await new Promise<number>((resolve, reject) =>
-        probeServer.bindAsync(formatListenAddress(address), ServerCredentials.createInsecure(), (err, bound) =>
-          err ? reject(err) : resolve(bound),
+        probeServer.bindAsync(
+          formatListenAddress(address),
+          ServerCredentials.createInsecure(),
+          (err, bound) => (err ? reject(err) : resolve(bound)),
         ),
       );
       this.healthAddress = formatListenAddress(address, port);

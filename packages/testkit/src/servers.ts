@@ -8,9 +8,9 @@ import {
 } from "@operator-plugin-framework/client";
 import {
   createPluginServer,
-  quietLogger,
   type PluginServer,
   type PluginServerOptions,
+  quietLogger,
 } from "@operator-plugin-framework/server";
 
 /** A running plugin server and how to reach it. */
