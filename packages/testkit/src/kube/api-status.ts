@@ -57,6 +57,15 @@ export function sendStatus(res: ServerResponse, error: ApiError): void {
  * `maxBytes` (413 past it, without buffering the rest) and must be a JSON object.
  */
 export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<Record<string, unknown>> {
+  const parsed = await readJsonValue(req, maxBytes);
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new ApiError(400, "the body of the request must be a JSON object");
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Reads and parses a JSON body of any type (a JSON patch is an array), bounded like `readJsonBody`. */
+export async function readJsonValue(req: IncomingMessage, maxBytes: number): Promise<unknown> {
   const contentType = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
   if (contentType !== "application/json" && !contentType.endsWith("+json")) {
     throw new ApiError(
@@ -99,16 +108,11 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
     req.on("end", onEnd);
     req.on("error", onError);
   });
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(raw.toString("utf8"));
+    return JSON.parse(raw.toString("utf8"));
   } catch (err) {
     throw new ApiError(400, `the body of the request is not valid JSON: ${(err as Error).message}`);
   }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new ApiError(400, "the body of the request must be a JSON object");
-  }
-  return parsed as Record<string, unknown>;
 }
 
 /** Rejects a body whose `apiVersion`/`kind` name another type, as the API server's decoder does. */

@@ -8,13 +8,18 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { createTestCertificates } from "../tls/index.js";
 import { createAccessRules } from "./access-rules.js";
 import { ApiError, readJsonBody, sendJson, sendStatus } from "./api-status.js";
+import { handleCustomResource } from "./custom-handler.js";
+import { type CustomRoute, resolveCustomRoute } from "./custom-routes.js";
+import { createFaultInjector } from "./faults.js";
 import { buildKubeconfig } from "./kubeconfig.js";
 import { createLeaseStore } from "./leases.js";
-import { resolveRoute } from "./routes.js";
+import { createObjectStore } from "./object-store.js";
+import { type Route, resolveRoute } from "./routes.js";
 import { reviewAccess } from "./subject-access-review.js";
 import { reviewToken } from "./token-review.js";
 import { createTokenRegistry } from "./token-store.js";
 import type { FakeKubeApi, FakeKubeApiOptions, FakeKubeApiRequestCounts } from "./types.js";
+import type { ActiveWatch } from "./watch-stream.js";
 
 /** The audience of a token issued for the API server itself. */
 export const defaultApiAudiences = ["https://kubernetes.default.svc"];
@@ -25,7 +30,9 @@ const bearer = /^Bearer\s+(\S+)\s*$/i;
  * Starts a fake Kubernetes API server on `https://127.0.0.1:<ephemeral>`,
  * with a CA generated for it. It serves TokenReview, SubjectAccessReview and
  * namespaced Leases with the real JSON shapes and HTTP status codes, so the
- * real `@kubernetes/client-node` works against it.
+ * real `@kubernetes/client-node` works against it. Custom resources
+ * registered with `resources.register` get list, watch, CRUD, patch, the
+ * status subresource and finalizers; `faults` fails or hangs chosen requests.
  *
  * Callers authenticate like on a real API server: a bearer token that is the
  * administrator's (group `system:masters`, allowed everything) or one set
@@ -51,6 +58,9 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
   });
   const rules = createAccessRules();
   const leases = createLeaseStore({ now });
+  const objects = createObjectStore({ now, historySize: options.watchHistorySize ?? 1000 });
+  const watches = new Set<ActiveWatch>();
+  const faults = createFaultInjector(watches);
   const counts: FakeKubeApiRequestCounts = { tokenreviews: 0, subjectaccessreviews: 0, leases: 0 };
   let failure: number | undefined;
 
@@ -73,8 +83,9 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? "GET";
-    const pathname = new URL(req.url ?? "/", "https://fake").pathname;
-    const route = resolveRoute(method, pathname);
+    const url = new URL(req.url ?? "/", "https://fake");
+    let route: Route | CustomRoute = resolveRoute(method, url.pathname);
+    if (route.kind === "not-found") route = resolveCustomRoute(method, url, objects.lookup) ?? route;
     if (route.kind === "tokenreviews" || route.kind === "subjectaccessreviews" || route.kind === "leases") {
       counts[route.kind] += 1;
     }
@@ -90,6 +101,7 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
       throw new ApiError(405, "the server does not allow this method on the requested resource");
     }
     const attributes = route.attributes;
+    if (await faults.intercept(res, attributes, caller.token.user)) return;
     const decision = rules.decide({
       user: caller.token.user,
       groups: caller.token.groups,
@@ -112,6 +124,9 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
         return;
       case "subjectaccessreviews":
         sendJson(res, 201, reviewAccess(await readJsonBody(req, maxBodyBytes), rules));
+        return;
+      case "custom":
+        await handleCustomResource(route, req, res, { store: objects, maxBodyBytes, watches });
         return;
       case "leases": {
         const namespace = route.attributes.namespace;
@@ -142,6 +157,8 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     closed ??= (async () => {
       const stopped = once(server, "close");
       const socketsClosed = [...sockets].map((socket) => once(socket, "close"));
+      faults.clear();
+      for (const watch of [...watches]) watch.destroy();
       server.close();
       for (const socket of sockets) socket.destroy();
       await Promise.all([stopped, ...socketsClosed]);
@@ -155,6 +172,17 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     adminToken,
     tokens: { set: tokens.set, revoke: tokens.revoke },
     rules: { allow: rules.allow, clear: rules.clear },
+    resources: {
+      register: objects.register,
+      compactHistory: objects.compactHistory,
+      resourceVersion: objects.resourceVersion,
+    },
+    faults: {
+      failNext: faults.failNext,
+      hangNext: faults.hangNext,
+      dropWatches: faults.dropWatches,
+      clear: faults.clear,
+    },
     requests: Object.defineProperties({} as FakeKubeApiRequestCounts & { reset(): void }, {
       tokenreviews: { get: () => counts.tokenreviews, enumerable: true },
       subjectaccessreviews: { get: () => counts.subjectaccessreviews, enumerable: true },

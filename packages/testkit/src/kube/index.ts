@@ -1,5 +1,12 @@
 export { defaultApiAudiences, startFakeKubeApi } from "./fake-kube-api.js";
 export type {
+  FakeFaultHandle,
+  FakeFaultMatch,
+  FakeFaults,
+  FakeResourceStore,
+  FakeResourceType,
+} from "./resource-types.js";
+export type {
   FakeAccessRule,
   FakeKubeApi,
   FakeKubeApiOptions,

@@ -1,4 +1,5 @@
 import type { KubeConfig } from "@kubernetes/client-node";
+import type { FakeFaults, FakeResourceStore } from "./resource-types.js";
 
 /**
  * The public shapes of the fake Kubernetes API. Field names follow the
@@ -89,6 +90,11 @@ export interface FakeKubeApiOptions {
   maxBodyBytes?: number;
   /** Injectable clock for token expiry and lease timestamps. Default: `Date.now`. */
   now?: () => number;
+  /**
+   * How many custom resource changes the watch history keeps. A watch from a
+   * resourceVersion older than that is answered 410 Gone. Default: 1000.
+   */
+  watchHistorySize?: number;
 }
 
 /** The tokens the fake API knows, changeable at run time. */
@@ -117,6 +123,10 @@ export interface FakeKubeApi extends AsyncDisposable {
   adminToken: string;
   tokens: FakeTokenStore;
   rules: FakeRuleStore;
+  /** Custom resource types served, registered by the test like CRDs. */
+  resources: FakeResourceStore;
+  /** Fault injection per request kind and caller, and dropping watches. */
+  faults: FakeFaults;
   /** Live request counters per kind, with `reset()`. */
   requests: Readonly<FakeKubeApiRequestCounts> & { reset(): void };
   /**
