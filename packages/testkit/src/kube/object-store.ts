@@ -7,26 +7,24 @@ import {
   optionalStringArray,
 } from "./api-status.js";
 import { canonicalJson } from "./canonical-json.js";
+import {
+  conflict,
+  mutableMetadata,
+  nextVersion,
+  type ResourceEntry,
+  type StoredObject,
+  timestamp,
+} from "./object-update.js";
 import type { FakeResourceType } from "./resource-types.js";
+
+export type { ResourceEntry } from "./object-update.js";
+
 import {
   createWatchHistory,
   type RecordedEvent,
   type WatchEvent,
   type WatchListener,
 } from "./watch-history.js";
-
-/** A registered type with its defaults applied. */
-export interface ResourceEntry extends Required<FakeResourceType> {
-  apiVersion: string;
-  /** `plural.group`, the key of the type in storage and in events. */
-  key: string;
-}
-
-type Metadata = Record<string, unknown> & { name: string; namespace: string; resourceVersion: string };
-type StoredObject = Record<string, unknown> & { metadata: Metadata };
-
-/** Metadata a client may change on update; the rest is kept by the server. */
-const mutableMetadata = ["labels", "annotations", "finalizers", "ownerReferences"] as const;
 
 export interface ObjectStore {
   register(type: FakeResourceType): void;
@@ -60,26 +58,6 @@ export interface ObjectStore {
   ): () => void;
   compactHistory(): void;
   resourceVersion(): string;
-}
-
-function timestamp(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
-}
-
-/** Everything but metadata (and status, when it is a subresource): what bumps `generation`. */
-function specPart(object: Record<string, unknown>, entry: ResourceEntry): string {
-  const { metadata: _m, apiVersion: _a, kind: _k, ...rest } = object;
-  if (entry.statusSubresource) delete rest.status;
-  return canonicalJson(rest);
-}
-
-function conflict(entry: ResourceEntry, name: string): ApiError {
-  return new ApiError(
-    409,
-    `Operation cannot be fulfilled on ${entry.key} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
-    "Conflict",
-    { name, group: entry.group, kind: entry.plural },
-  );
 }
 
 /**
@@ -133,6 +111,7 @@ export function createObjectStore(options: { now: () => number; historySize: num
     return stored;
   }
 
+  /** Commits an update, unless it changes nothing (then not even the resourceVersion moves). */
   function replaceObject(
     entry: ResourceEntry,
     existing: StoredObject,
@@ -140,58 +119,14 @@ export function createObjectStore(options: { now: () => number; historySize: num
     status: boolean,
     requireVersion: boolean,
   ): object {
-    const metadata = optionalObject(incoming.metadata, "metadata") ?? {};
-    const version = optionalString(metadata.resourceVersion, "metadata.resourceVersion");
-    if ((version === undefined || version === "") && requireVersion) {
-      throw new ApiError(
-        422,
-        `${entry.kind}.${entry.group} "${existing.metadata.name}" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update`,
-      );
-    }
-    if (version !== undefined && version !== "" && version !== existing.metadata.resourceVersion) {
-      throw conflict(entry, existing.metadata.name);
-    }
-    let next: StoredObject;
-    if (status) {
-      // The status subresource changes status alone; spec and metadata edits are ignored.
-      const { status: _old, ...rest } = existing;
-      next =
-        incoming.status === undefined
-          ? { ...rest, metadata: existing.metadata }
-          : { ...rest, metadata: existing.metadata, status: incoming.status };
-    } else {
-      const { metadata: _m, status: newStatus, ...rest } = incoming;
-      next = { ...rest, apiVersion: entry.apiVersion, kind: entry.kind, metadata: { ...existing.metadata } };
-      for (const field of mutableMetadata) {
-        if (metadata[field] === undefined || metadata[field] === null) delete next.metadata[field];
-        else next.metadata[field] = structuredClone(metadata[field]);
-      }
-      const keepStatus = entry.statusSubresource ? existing.status : newStatus;
-      if (keepStatus === undefined) delete next.status;
-      else next.status = keepStatus;
-      checkFinalizers(entry, existing, next);
-      if (specPart(next, entry) !== specPart(existing, entry)) {
-        next.metadata.generation = Number(existing.metadata.generation) + 1;
-      }
-    }
-    // A no-op write changes nothing, not even the resourceVersion, as on the API server.
+    const next = nextVersion(entry, existing, incoming, status, requireVersion);
     if (canonicalJson(next) === canonicalJson(existing)) return existing;
+    // The last finalizer removed from an object being deleted lets it go.
     const finalizers = (next.metadata.finalizers as string[] | undefined) ?? [];
     if (next.metadata.deletionTimestamp !== undefined && finalizers.length === 0) {
       return commit(entry, "DELETED", next);
     }
     return commit(entry, "MODIFIED", next);
-  }
-
-  function checkFinalizers(entry: ResourceEntry, existing: StoredObject, next: StoredObject): void {
-    const finalizers = optionalStringArray(next.metadata.finalizers, "metadata.finalizers") ?? [];
-    const before = (existing.metadata.finalizers as string[] | undefined) ?? [];
-    if (existing.metadata.deletionTimestamp !== undefined && finalizers.some((f) => !before.includes(f))) {
-      throw new ApiError(
-        422,
-        `${entry.kind}.${entry.group} "${existing.metadata.name}" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted`,
-      );
-    }
   }
 
   return {
