@@ -33,12 +33,18 @@ export async function runController(options: ControllerOptions, signal: AbortSig
   const { group, version, plural } = dnsRecordResource;
   const path = `/apis/${group}/${version}/namespaces/${namespace}/${plural}`;
   const api = createDnsRecordApi(kubeConfig);
-  const reconcile = createReconciler({ api, registry, logger, callTimeoutMs: options.callTimeoutMs });
+  let informer: (Informer<DNSRecord> & ObjectCache<DNSRecord>) | undefined;
+  const reconcile = createReconciler({
+    api,
+    registry,
+    logger,
+    callTimeoutMs: options.callTimeoutMs,
+    cached: (namespace, name) => informer?.get(name, namespace),
+  });
   const queue = createWorkQueue();
   /** Keys waiting for a plugin, by key: the plugin's name. */
   const waiting = new Map<string, string>();
   const watchRetryMs = options.watchRetryMs ?? 100;
-  let informer: (Informer<DNSRecord> & ObjectCache<DNSRecord>) | undefined;
   let restartTimer: NodeJS.Timeout | undefined;
   let watchFailures = 0;
 

@@ -21,6 +21,12 @@ export interface ReconcilerOptions {
   logger: Logger;
   /** Deadline of each call to a plugin. Default 5000 ms. */
   callTimeoutMs?: number;
+  /**
+   * The informer's copy of a record, if any. When it shows the record done,
+   * the reconcile ends without reading the API: a stale copy can only be older,
+   * and the newer version's event queues the key again. Default: always read.
+   */
+  cached?: (namespace: string, name: string) => DNSRecord | undefined;
 }
 
 /** Reconciles the DNSRecord `key` ("namespace/name"); aborting `signal` cancels its plugin calls. */
@@ -115,11 +121,10 @@ export function createReconciler(options: ReconcilerOptions): Reconcile {
       await report(record, { ready: false, reason: "ProviderChanged", message });
       return done;
     }
-    const generation = record.metadata?.generation ?? 0;
-    const ready = readyCondition(record);
-    if (saved.recordId && saved.observedGeneration === generation && ready?.status === "True") return done;
+    if (isDone(record)) return done;
     if (!registry.has(spec.provider)) return pluginUnavailable(record, spec.provider, "the record is made");
 
+    const generation = record.metadata?.generation ?? 0;
     let recordId: string;
     try {
       recordId = await apply(record, spec, signal);
@@ -150,6 +155,8 @@ export function createReconciler(options: ReconcilerOptions): Reconcile {
 
   return async (key, signal) => {
     const [namespace, name] = key.split("/") as [string, string];
+    const cached = options.cached?.(namespace, name);
+    if (cached && isDone(cached)) return done;
     const record = await api.get(namespace, name);
     if (!record) return done;
     try {
@@ -161,4 +168,17 @@ export function createReconciler(options: ReconcilerOptions): Reconcile {
       throw err;
     }
   };
+}
+
+/** True when the provider record matches the spec's current generation and nothing is pending. */
+function isDone(record: DNSRecord): boolean {
+  const { metadata, spec, status } = record;
+  return (
+    !metadata?.deletionTimestamp &&
+    (metadata?.finalizers ?? []).includes(dnsRecordFinalizer) &&
+    !!status?.recordId &&
+    status.provider === spec?.provider &&
+    status.observedGeneration === metadata?.generation &&
+    readyCondition(record)?.status === "True"
+  );
 }
