@@ -44,7 +44,7 @@ export function createReconciler(options: ReconcilerOptions): Reconcile {
   const { api, registry, logger } = options;
   const timeoutMs = options.callTimeoutMs ?? 5_000;
 
-  /** Writes the status for `state` unless it is already there; a 409 means retry. */
+  /** Writes the status for `state` unless it is already there (then returns `record` itself); a 409 means retry. */
   async function report(record: DNSRecord, state: ReadyState): Promise<DNSRecord> {
     const status = nextStatus(record, state);
     if (sameStatus(record.status, status)) return record;
@@ -56,8 +56,8 @@ export function createReconciler(options: ReconcilerOptions): Reconcile {
     const message =
       `plugin "${provider}" is not registered (registered: ${registered.join(", ") || "none"}); ` +
       `${doing} as soon as it registers`;
-    await report(record, { ready: false, reason: "PluginUnavailable", message });
-    logger.info({ key: keyOf(record), provider }, "reconcile: waiting for plugin");
+    const reported = await report(record, { ready: false, reason: "PluginUnavailable", message });
+    if (reported !== record) logger.info({ key: keyOf(record), provider }, "reconcile: waiting for plugin");
     return { result: "wait-for-plugin", provider } as const;
   }
 
