@@ -14,6 +14,8 @@ export interface OperatorConfig {
    * behind the proxy.
    */
   trustProxyHeaders: boolean;
+  /** Accept plugins without any authentication: local development and tests only. */
+  allowUnauthenticated: boolean;
   /**
    * The kubeconfig for the API calls (DNSRecords, the Lease, reviews).
    * Undefined: the client's default (`KUBECONFIG`, `~/.kube/config`, or the
@@ -45,6 +47,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
       listen: { type: "string", multiple: true },
       "call-timeout-ms": { type: "string" },
       "trust-proxy-headers": { type: "boolean" },
+      "allow-unauthenticated": { type: "boolean" },
       kubeconfig: { type: "string" },
       "max-connection-age-ms": { type: "string" },
       namespace: { type: "string" },
@@ -63,6 +66,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
     listen: listen.map((address) => address.trim()).filter(Boolean),
     callTimeoutMs: ms(values["call-timeout-ms"], "OPERATOR_CALL_TIMEOUT_MS", "5000"),
     trustProxyHeaders: values["trust-proxy-headers"] ?? env.OPERATOR_TRUST_PROXY_HEADERS === "1",
+    allowUnauthenticated: values["allow-unauthenticated"] ?? false,
     kubeconfig: values.kubeconfig,
     maxConnectionAgeMs: ms(values["max-connection-age-ms"], "OPERATOR_MAX_CONNECTION_AGE_MS", "600000"),
     namespace: values.namespace ?? env.POD_NAMESPACE ?? "default",

@@ -32,7 +32,9 @@ const server = createPluginServer({
         // ServiceAccount (resourceNames), so nobody can take over another's name.
         authorizeName: subjectAccessReviewNameAuthorizer({ kubeConfig }),
       }
-    : {}),
+    : config.allowUnauthenticated
+      ? { authenticator: "none" as const }
+      : {}),
 });
 const { registry } = server;
 
