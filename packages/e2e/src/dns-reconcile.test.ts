@@ -212,7 +212,7 @@ describe("example DNS controller", () => {
 
     const zone = new Map(aws.zone.records().map((record) => [record.name, record.value]));
     expect(zone.size).toBe(200);
-    names.forEach((name, i) => expect(zone.get(`${name}.example.com`)).toBe(ip(i, 2)));
+    expect(names.map((name) => zone.get(`${name}.example.com`))).toEqual(names.map((_, i) => ip(i, 2)));
     expect(aws.zone.calls.create).toBe(200);
     for (const name of names) expect(records.cached(name)?.status?.observedGeneration).toBe(3);
   }, 150_000);
