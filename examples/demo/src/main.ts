@@ -13,7 +13,7 @@ import { describe, isReady, type RecordClient, ready, watchRecords } from "./rec
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const operatorMain = fileURLToPath(new URL("../../operator/src/main.ts", import.meta.url));
 const pluginMain = fileURLToPath(new URL("../../plugin/src/main.ts", import.meta.url));
-const GUARD_MS = 60_000;
+const GUARD_MS = 90_000;
 const PLUGINS = ["aws", "gcp"] as const;
 const PERMISSION_DENIED = 7;
 // Short on purpose, so the failover fits the demo; the defaults are 15 s / 10 s / 2 s.
@@ -75,6 +75,8 @@ async function runDemo(): Promise<void> {
 
   say("\n▶ starting plugin aws: one session with each replica");
   const plugins = new Map<string, Child>();
+  // The impostor of a later step starts now, so its process start overlaps this one's.
+  const impostor = startChild("aws(as gcp)", pluginMain, pluginArgs([proxies[0]!], "aws", "gcp"), root);
   plugins.set("aws", await startPlugin(proxies, "aws", "aws", operators));
 
   say('\n▶ step 1: a DNSRecord for provider "aws"');
@@ -102,7 +104,6 @@ async function runDemo(): Promise<void> {
   say(`  requeued by the registry's "registered" event, no polling → ${describe(api)}`);
 
   say('\n▶ an impostor: a plugin with the gcp ServiceAccount\'s token tries to register as "aws"');
-  const impostor = startChild("aws(as gcp)", pluginMain, pluginArgs([proxies[0]!], "aws", "gcp"), root);
   const refused = await impostor.waitFor(
     "the impostor to be refused",
     (l) => l.msg === "plugin connection rejected" || l.msg === "plugin connection registered",
@@ -147,8 +148,8 @@ async function runDemo(): Promise<void> {
   say(`  ${follower.label} saw ${rejoined} registrations in all, none after the kill: no plugin reconnected`);
 
   say("\n▶ shutting down gracefully (SIGTERM to each plugin, then to the operator)");
+  for (const plugin of plugins.values()) plugin.process.kill("SIGTERM");
   for (const [name, plugin] of plugins) {
-    plugin.process.kill("SIGTERM");
     await expectCleanExit(plugin);
     say(`  plugin ${name} exited 0`);
   }

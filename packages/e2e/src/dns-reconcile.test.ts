@@ -197,7 +197,7 @@ describe("example DNS controller", () => {
         records.create(name, { provider: "aws", name: `${name}.example.com`, type: "A", value: ip(i, 0) }),
       ),
     );
-    await records.waitFor(names, isReady, "Ready", 60_000);
+    await records.waitFor(names, isReady, "Ready", 90_000);
     expect(aws.zone.calls.create).toBe(200);
 
     // Two updates per record, back to back, racing the controller: the last one must win.
@@ -207,7 +207,7 @@ describe("example DNS controller", () => {
       names,
       (r) => isReady(r) && r?.spec?.value?.startsWith("10.2.") === true,
       "Ready with the last value",
-      60_000,
+      90_000,
     );
 
     const zone = new Map(aws.zone.records().map((record) => [record.name, record.value]));
@@ -215,5 +215,5 @@ describe("example DNS controller", () => {
     expect(names.map((name) => zone.get(`${name}.example.com`))).toEqual(names.map((_, i) => ip(i, 2)));
     expect(aws.zone.calls.create).toBe(200);
     for (const name of names) expect(records.cached(name)?.status?.observedGeneration).toBe(3);
-  }, 150_000);
+  }, 200_000);
 });
