@@ -19,8 +19,8 @@ describe("the demo", () => {
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
       output += chunk;
     });
-    // The demo has its own 90 s guard; this bound only keeps a broken demo from hanging the suite.
-    const killer = setTimeout(() => child.kill("SIGKILL"), 100_000);
+    // The demo has its own 120 s guard; this bound only keeps a broken demo from hanging the suite.
+    const killer = setTimeout(() => child.kill("SIGKILL"), 130_000);
     const [code] = (await once(child, "exit")) as [number | null];
     clearTimeout(killer);
 
@@ -63,5 +63,5 @@ describe("the demo", () => {
       `${takeover![1]} saw 2 registrations in all, none after the kill: no plugin reconnected`,
     );
     expect(output).toContain(`${takeover![1]} released the Lease, stopped and exited 0`);
-  }, 110_000);
+  }, 140_000);
 });

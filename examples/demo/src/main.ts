@@ -13,7 +13,7 @@ import { describe, isReady, type RecordClient, ready, watchRecords } from "./rec
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const operatorMain = fileURLToPath(new URL("../../operator/src/main.ts", import.meta.url));
 const pluginMain = fileURLToPath(new URL("../../plugin/src/main.ts", import.meta.url));
-const GUARD_MS = 90_000;
+const GUARD_MS = 120_000;
 const PLUGINS = ["aws", "gcp"] as const;
 const PERMISSION_DENIED = 7;
 // Short on purpose, so the failover fits the demo; the defaults are 15 s / 10 s / 2 s.
