@@ -29,8 +29,9 @@ fail() {
 # Objects of each kind a kustomization must render, and nothing else.
 expected_kinds() {
   case "$1" in
-    .) echo "Namespace=2 ServiceAccount=3 Deployment=3 Service=2 ClusterRole=5 ClusterRoleBinding=5 Role=1 RoleBinding=1" ;;
-    operator) echo "Namespace=1 ServiceAccount=1 Deployment=1 Service=2 ClusterRole=1 ClusterRoleBinding=1 Role=1 RoleBinding=1" ;;
+    .) echo "CustomResourceDefinition=1 Namespace=2 ServiceAccount=3 Deployment=3 Service=2 ClusterRole=5 ClusterRoleBinding=5 Role=2 RoleBinding=2" ;;
+    operator) echo "Namespace=1 ServiceAccount=1 Deployment=1 Service=2 ClusterRole=1 ClusterRoleBinding=1 Role=2 RoleBinding=2" ;;
+    crd) echo "CustomResourceDefinition=1" ;;
     plugin | overlays/aws | overlays/gcp) echo "ServiceAccount=1 Deployment=1 ClusterRole=2 ClusterRoleBinding=2" ;;
     overlays/plugins) echo "Namespace=1 ServiceAccount=2 Deployment=2 ClusterRole=4 ClusterRoleBinding=4" ;;
     cert-manager) echo "Issuer=2 Certificate=2" ;;
@@ -94,7 +95,7 @@ while IFS= read -r file; do
   fi
 done < <(find "$deploy" -name kustomization.yaml | sort)
 
-for dir in . operator overlays/plugins cert-manager; do
+for dir in . crd operator overlays/plugins cert-manager; do
   [[ -n "${rendered[$dir]:-}" ]] || fail "$dir" "kustomization missing or not rendered"
 done
 
@@ -115,6 +116,9 @@ if [[ -n "$all" ]]; then
   expect_text "operator deployment" "$operator" "secretName: example-operator-proxy-tls"
   expect_after "operator deployment" "$operator" "        - name: OPERATOR_LISTEN" "          value: 127.0.0.1:9443"
   expect_text "operator deployment" "$operator" "serviceAccountName: example-operator"
+  crd="$(document "$all" CustomResourceDefinition dnsrecords.example.pluginframework.io)"
+  expect_after "DNSRecord CRD" "$crd" "    subresources:" "      status: {}"
+  expect_after "operator deployment" "$operator" "        - name: POD_NAME" "          valueFrom:"
   expect_text "headless service" "$(document "$all" Service example-operator-headless)" "clusterIP: None"
   proxy_role="$(document "$all" ClusterRole example-operator-kube-rbac-proxy)"
   expect_after "proxy ClusterRole" "$proxy_role" "  - tokenreviews" "  verbs:"

@@ -10,8 +10,8 @@ export interface Child {
   readonly process: ChildProcess;
   /** Resolves with the first line (already seen or still to come) that matches; rejects if the child exits first. */
   waitFor(what: string, match: (line: LogLine) => boolean): Promise<LogLine>;
-  /** Sends one command line on stdin. */
-  send(command: object): void;
+  /** Every JSON log line seen so far. */
+  lines(): readonly LogLine[];
   /** Resolves with the exit code (or signal) once the process has exited. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** True until the process has exited. */
@@ -64,9 +64,7 @@ export function startChild(label: string, script: string, args: string[], cwd: s
     get alive() {
       return alive;
     },
-    send(command) {
-      child.stdin!.write(`${JSON.stringify(command)}\n`);
-    },
+    lines: () => seen,
     async waitFor(what, match) {
       const found = seen.find(match);
       if (found) return found;

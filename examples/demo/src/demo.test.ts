@@ -7,7 +7,7 @@ const root = fileURLToPath(new URL("../../../", import.meta.url));
 const main = fileURLToPath(new URL("./main.ts", import.meta.url));
 
 describe("the demo", () => {
-  it("runs the operator and two plugins, prints registrations, typed call results and a refused impostor, and exits 0", async () => {
+  it("reconciles DNSRecords through plugins across a leader failover, refuses an impostor, and exits 0", async () => {
     const child = spawn(process.execPath, ["--conditions=opf-source", "--import", "tsx", main], {
       cwd: root,
       stdio: ["ignore", "pipe", "pipe"],
@@ -19,35 +19,49 @@ describe("the demo", () => {
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
       output += chunk;
     });
-    // The demo has its own 30 s guard; this bound only keeps a broken demo from hanging the suite.
-    const killer = setTimeout(() => child.kill("SIGKILL"), 40_000);
+    // The demo has its own 120 s guard; this bound only keeps a broken demo from hanging the suite.
+    const killer = setTimeout(() => child.kill("SIGKILL"), 130_000);
     const [code] = (await once(child, "exit")) as [number | null];
     clearTimeout(killer);
 
     expect(output).toContain("✔ demo finished");
     expect(code, output).toBe(0);
-    // The identity comes from the proxy's headers, after a TokenReview against the fake API.
-    expect(output).toContain('registered plugin "aws" v1.0.0 as system:serviceaccount:plugins:aws');
-    expect(output).toContain('registered plugin "gcp" v1.0.0 as system:serviceaccount:plugins:gcp');
+    // Both replicas serve plugins; the identity comes from the proxy after a TokenReview.
+    for (const replica of ["operator-a", "operator-b"]) {
+      for (const plugin of ["aws", "gcp"]) {
+        expect(output).toContain(
+          `${replica} saw: registered plugin "${plugin}" v1.0.0 as system:serviceaccount:plugins:${plugin}`,
+        );
+      }
+    }
+    // Step 1: Ready through the aws plugin, with the provider's record id in the status.
     expect(output).toMatch(
-      /registry\.get\("aws"\)\.call\(SayHello.*→ "hello Ada" \(served by aws\/pid-\d+\)/,
+      /get dnsrecord www → Ready=True reason=Reconciled generation=1 observedGeneration=1: A www\.example\.com → 192\.0\.2\.10 in aws \(record aws-1\)/,
     );
-    expect(output).toMatch(
-      /registry\.get\("gcp"\)\.call\(SayHello.*→ "hello Grace" \(served by gcp\/pid-\d+\)/,
+    // Step 2: PluginUnavailable, then Ready once gcp registers.
+    expect(output).toContain(
+      'get dnsrecord api → Ready=False reason=PluginUnavailable generation=1 observedGeneration=1: plugin "gcp" is not registered (registered: aws)',
     );
-    expect(output).toContain('["hello Linus #1","hello Linus #2","hello Linus #3"]');
-    // An impostor with gcp's token may not register as "aws": the operator's
-    // SubjectAccessReview refuses it, and the refusal reaches it through the proxy.
-    expect(output).toContain("impostor");
+    expect(output).toMatch(/no polling → Ready=True reason=Reconciled .*in gcp \(record gcp-1\)/);
+    // The impostor with gcp's token may not register as "aws".
     expect(output).toMatch(
       /refused, through the proxy: PERMISSION_DENIED\n.*"system:serviceaccount:plugins:gcp" may not register plugins\.pluginframework\.io "aws"/,
     );
-    expect(output).toMatch(
-      /registry\.get\("aws"\) is still the real plugin → "hello Ada" \(served by aws\/pid-\d+\)/,
+    // Step 3: the finalizer deletes the provider record before the object goes.
+    expect(output).toContain(
+      "plugin aws: DeleteRecord(aws-1) → deleted=true; then the finalizer was removed",
     );
-    expect(output).toContain('NOT_FOUND: plugin "azure" is not registered; registered: aws, gcp');
-    expect(output).toContain('operator saw: unregistered "aws"');
-    expect(output).toContain('operator saw: unregistered "gcp"');
-    expect(output).toContain("operator stopped and exited 0");
-  }, 45_000);
+    expect(output).toContain("get dnsrecord www → NotFound");
+    // Step 4: the other replica takes over within the lease, keeps its plugin sessions, and reconciles.
+    const takeover = /(operator-[ab]) took over after (\d+) ms \(lease duration (\d+) ms\)/.exec(output);
+    expect(takeover, output).not.toBeNull();
+    expect(Number(takeover![2])).toBeLessThanOrEqual(Number(takeover![3]) + 1_500);
+    expect(output).toMatch(
+      /edited api → Ready=True reason=Reconciled generation=2 observedGeneration=2: .*lb2\.example\.net/,
+    );
+    expect(output).toContain(
+      `${takeover![1]} saw 2 registrations in all, none after the kill: no plugin reconnected`,
+    );
+    expect(output).toContain(`${takeover![1]} released the Lease, stopped and exited 0`);
+  }, 140_000);
 });

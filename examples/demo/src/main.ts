@@ -1,21 +1,25 @@
-// The demo: the example operator and two example plugins ("aws", "gcp") as
-// separate processes on loopback behind a fake kube-rbac-proxy and a fake
-// Kubernetes API, a few typed calls through the plugins' streams, an impostor
-// refused, then a graceful shutdown. Exits 0 on success, non-zero on any
-// failure, and never leaves a child process behind.
+// The demo: the example DNS operator (two replicas, one leading) and the DNS
+// provider plugins "aws" and "gcp" as separate processes, behind fake
+// kube-rbac-proxies and a fake Kubernetes API that serves DNSRecords. It
+// shows records reconciled through plugins, a plugin arriving late, a
+// finalizer, an impostor refused and a leader failover, then stops
+// everything. Exits 0 on success, non-zero on any failure, and never leaves a
+// child process behind.
 import { fileURLToPath } from "node:url";
-import { type Child, killAll, type LogLine, startChild } from "./child.js";
-import { type DemoCluster, startDemoCluster } from "./fake-cluster.js";
+import { type Child, killAll, startChild } from "./child.js";
+import { type DemoCluster, OPERATOR_NAMESPACE, startDemoCluster } from "./fake-cluster.js";
+import { describe, isReady, type RecordClient, ready, watchRecords } from "./records.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const operatorMain = fileURLToPath(new URL("../../operator/src/main.ts", import.meta.url));
 const pluginMain = fileURLToPath(new URL("../../plugin/src/main.ts", import.meta.url));
-const GUARD_MS = 30_000;
+const GUARD_MS = 120_000;
 const PLUGINS = ["aws", "gcp"] as const;
 const PERMISSION_DENIED = 7;
-// Declared before the top-level await below runs the demo, which uses it.
-const commandIds = { last: 0 };
+// Short on purpose, so the failover fits the demo; the defaults are 15 s / 10 s / 2 s.
+const LEASE = { durationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 500 };
 let cluster: DemoCluster | undefined;
+let records: RecordClient | undefined;
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
 
@@ -44,157 +48,174 @@ try {
 } finally {
   clearTimeout(guard);
   killAll();
+  await records?.close();
   await cluster?.close();
 }
 
 async function runDemo(): Promise<void> {
-  say("▶ starting a Kubernetes API (testkit fake) with the RBAC of examples/deploy");
+  say("▶ starting a Kubernetes API (testkit fake) with the DNSRecord CRD and the RBAC of examples/deploy");
   cluster = await startDemoCluster([...PLUGINS]);
-  say(
-    `  API on ${cluster.apiUrl}: ServiceAccounts plugins/aws and plugins/gcp may each register only their own name`,
-  );
+  records = await watchRecords(cluster.adminKubeConfig(), OPERATOR_NAMESPACE);
+  say(`  API on ${cluster.apiUrl}; plugins/aws and plugins/gcp may each register only their own name`);
 
-  say("\n▶ starting the operator (plugin server on 127.0.0.1, ephemeral port)");
-  const operator = startChild(
-    "operator",
-    operatorMain,
-    [
-      ...["--listen", "127.0.0.1:0", "--commands", "--call-interval-ms", "0"],
-      ...["--trust-proxy-headers", "--kubeconfig", cluster.kubeconfigFile],
-    ],
-    root,
-  );
-  const listening = await operator.waitFor("the operator to listen", (l) => l.msg === "operator listening");
-  const address = (listening.addresses as string[])[0]!;
-  say(
-    `  operator (pid ${operator.process.pid}) listening on ${address}: identity from the proxy's headers, ` +
-      "plugin names checked with SubjectAccessReviews",
-  );
+  say("\n▶ starting two operator replicas, each behind its own kube-rbac-proxy (testkit fake)");
+  const operators = ["operator-a", "operator-b"].map((identity) => startOperator(identity));
+  const proxies: string[] = [];
+  for (const operator of operators) {
+    const listening = await operator.waitFor("the operator to listen", (l) => l.msg === "operator listening");
+    const address = (listening.addresses as string[])[0]!;
+    proxies.push(await cluster.startProxy(address));
+    say(
+      `  ${operator.label} (pid ${operator.process.pid}) serves plugins on ${address}, behind ${proxies.at(-1)}`,
+    );
+  }
+  const leader = await firstLeader(operators);
+  const follower = operators.find((operator) => operator !== leader)!;
+  say(`  ${leader.label} holds the Lease and reconciles; ${follower.label} serves plugins and waits`);
 
-  const proxyUrl = await cluster.startProxy(address);
-  say(
-    `  kube-rbac-proxy (testkit fake) on ${proxyUrl}: TLS, TokenReview, SubjectAccessReview, → h2c ${address}`,
-  );
-
-  say(
-    "\n▶ starting plugins aws and gcp, each in its own process, dialing the proxy with its ServiceAccount token",
-  );
+  say("\n▶ starting plugin aws: one session with each replica");
   const plugins = new Map<string, Child>();
-  for (const name of PLUGINS) plugins.set(name, startPlugin(proxyUrl, name, name));
-  for (const name of PLUGINS) {
-    const seen = await operator.waitFor(
-      `the operator to see "${name}" register`,
-      (l) => l.msg === "registry: registered" && l.plugin === name,
-    );
-    say(
-      `  operator saw: registered plugin "${seen.plugin}" v${seen.version} as ${seen.user} ` +
-        `(pid ${plugins.get(name)!.process.pid}, services ${(seen.services as string[]).join(", ")})`,
-    );
-  }
+  // The impostor of a later step starts now, so its process start overlaps this one's.
+  const impostor = startChild("aws(as gcp)", pluginMain, pluginArgs([proxies[0]!], "aws", "gcp"), root);
+  plugins.set("aws", await startPlugin(proxies, "aws", "aws", operators));
 
-  say("\n▶ typed calls from the operator, through each plugin's stream");
-  for (const [name, who] of [
-    ["aws", "Ada"],
-    ["gcp", "Grace"],
-  ] as const) {
-    const reply = await ask(operator, { op: "greet", plugin: name, name: who });
-    say(
-      `  registry.get("${name}").call(SayHello, { name: "${who}" }) → "${reply.message}" (served by ${reply.servedBy})`,
-    );
-  }
-  const id = nextId();
-  operator.send({ id, op: "greet-all", name: "everyone" });
-  await operator.waitFor("greet-all to finish", (l) => l.id === id && l.msg === "command done");
-  for (const name of PLUGINS) {
-    const reply = await operator.waitFor(
-      `greet-all's answer from ${name}`,
-      (l) => l.id === id && l.plugin === name,
-    );
-    if (reply.msg !== "call answered")
-      throw new Error(`greet-all via ${name} failed: ${reply.code} ${reply.details}`);
-    say(`  greet-all → ${name}: "${reply.message}" (served by ${reply.servedBy})`);
-  }
-  const stream = await ask(operator, { op: "count", plugin: "gcp", name: "Linus", count: 3 });
-  say(
-    `  client(GreeterServiceClient).countGreetings (server streaming, gcp) → ${JSON.stringify(stream.messages)}`,
+  say('\n▶ step 1: a DNSRecord for provider "aws"');
+  await records.create("www", { provider: "aws", name: "www.example.com", type: "A", value: "192.0.2.10" });
+  const www = await records.waitFor("www", "Ready", isReady);
+  say(`  kubectl get dnsrecord www → ${describe(www)}`);
+  say(`  status.recordId=${www?.status?.recordId} (saved so the record is never created twice)`);
+
+  say('\n▶ step 2: a DNSRecord for provider "gcp", whose plugin is not running');
+  await records.create("api", {
+    provider: "gcp",
+    name: "api.example.com",
+    type: "CNAME",
+    value: "lb.example.net",
+  });
+  const waiting = await records.waitFor(
+    "api",
+    "PluginUnavailable",
+    (r) => ready(r)?.reason === "PluginUnavailable",
   );
+  say(`  kubectl get dnsrecord api → ${describe(waiting)}`);
+  say("  starting plugin gcp …");
+  plugins.set("gcp", await startPlugin(proxies, "gcp", "gcp", operators));
+  const api = await records.waitFor("api", "Ready", isReady);
+  say(`  requeued by the registry's "registered" event, no polling → ${describe(api)}`);
 
   say('\n▶ an impostor: a plugin with the gcp ServiceAccount\'s token tries to register as "aws"');
-  const impostor = startPlugin(proxyUrl, "aws", "gcp");
   const refused = await impostor.waitFor(
     "the impostor to be refused",
     (l) => l.msg === "plugin connection rejected" || l.msg === "plugin connection registered",
   );
-  if (refused.code !== PERMISSION_DENIED) {
-    throw new Error(
-      `expected the impostor to be refused with PERMISSION_DENIED, got ${JSON.stringify(refused)}`,
-    );
-  }
+  if (refused.code !== PERMISSION_DENIED)
+    throw new Error(`expected PERMISSION_DENIED, got ${JSON.stringify(refused)}`);
   say(`  impostor (pid ${impostor.process.pid}) refused, through the proxy: PERMISSION_DENIED`);
   say(`    ${refused.details}`);
-  const still = await ask(operator, { op: "greet", plugin: "aws", name: "Ada" });
-  say(`  registry.get("aws") is still the real plugin → "${still.message}" (served by ${still.servedBy})`);
   impostor.process.kill("SIGTERM");
   await expectCleanExit(impostor);
 
-  say("\n▶ calling a plugin that is not registered");
-  const unknown = await ask(operator, { op: "greet", plugin: "azure", name: "nobody" }, "call failed");
-  if (unknown.code !== "NOT_FOUND") throw new Error(`expected NOT_FOUND for "azure", got ${unknown.code}`);
-  say(`  registry.get("azure") → ${unknown.code}: ${unknown.details}`);
+  say("\n▶ step 3: deleting DNSRecord www; its finalizer deletes the provider record first");
+  await records.delete("www");
+  const deleted = await plugins
+    .get("aws")!
+    .waitFor("DeleteRecord", (l) => l.msg === "dns: record deleted" && l.id === www?.status?.recordId);
+  await records.waitFor("www", "gone", (r) => r === undefined);
+  say(
+    `  plugin aws: DeleteRecord(${deleted.id}) → deleted=${deleted.deleted}; then the finalizer was removed`,
+  );
+  say("  kubectl get dnsrecord www → NotFound");
+
+  say(`\n▶ step 4: killing the leader ${leader.label} (SIGKILL: no Lease release)`);
+  const killedAt = Date.now();
+  leader.process.kill("SIGKILL");
+  await leader.exited;
+  await follower.waitFor("the follower to lead", (l) => l.msg === "leader: started leading");
+  const tookMs = Date.now() - killedAt;
+  if (tookMs > LEASE.durationMs + LEASE.retryPeriodMs + 1_000)
+    throw new Error(`takeover took ${tookMs} ms, more than the lease duration allows`);
+  say(`  ${follower.label} took over after ${tookMs} ms (lease duration ${LEASE.durationMs} ms)`);
+  await records.setValue("api", "lb2.example.net");
+  const moved = await records.waitFor(
+    "api",
+    "Ready at generation 2",
+    (r) => isReady(r) && r?.metadata?.generation === 2,
+  );
+  say(`  edited api → ${describe(moved)}`);
+  const rejoined = follower.lines().filter((l) => l.msg === "registry: registered").length;
+  if (rejoined !== PLUGINS.length)
+    throw new Error(`expected ${PLUGINS.length} registrations at ${follower.label}, saw ${rejoined}`);
+  say(`  ${follower.label} saw ${rejoined} registrations in all, none after the kill: no plugin reconnected`);
 
   say("\n▶ shutting down gracefully (SIGTERM to each plugin, then to the operator)");
+  for (const plugin of plugins.values()) plugin.process.kill("SIGTERM");
   for (const [name, plugin] of plugins) {
-    plugin.process.kill("SIGTERM");
     await expectCleanExit(plugin);
-    const gone = await operator.waitFor(
-      `the operator to see "${name}" leave`,
-      (l) => l.msg === "registry: unregistered" && l.plugin === name,
-    );
-    say(`  plugin ${name} exited 0; operator saw: unregistered "${name}" (${gone.replicas} replicas left)`);
+    say(`  plugin ${name} exited 0`);
   }
-  operator.process.kill("SIGTERM");
-  await expectCleanExit(operator);
-  say("  operator stopped and exited 0");
-  await cluster.close();
-  cluster = undefined;
+  follower.process.kill("SIGTERM");
+  await expectCleanExit(follower);
+  say(`  ${follower.label} released the Lease, stopped and exited 0`);
 }
 
-/** A plugin process named `name` that presents the token of ServiceAccount `plugins/<account>`. */
-function startPlugin(proxyUrl: string, name: string, account: string): Child {
-  const label = name === account ? name : `${name}(as ${account})`;
+function startOperator(identity: string): Child {
   return startChild(
-    label,
-    pluginMain,
+    identity,
+    operatorMain,
     [
-      ...["--name", name, "--version", "1.0.0", "--target", proxyUrl],
+      ...["--listen", "127.0.0.1:0", "--trust-proxy-headers", "--kubeconfig", cluster!.kubeconfigFile],
+      ...["--namespace", OPERATOR_NAMESPACE, "--identity", identity, "--call-timeout-ms", "2000"],
       ...[
-        "--ca-file",
-        cluster!.caFile,
-        "--server-name",
-        "localhost",
-        "--token-file",
-        cluster!.tokenFile(account),
+        "--lease-duration-ms",
+        String(LEASE.durationMs),
+        "--renew-deadline-ms",
+        String(LEASE.renewDeadlineMs),
       ],
+      ...["--retry-period-ms", String(LEASE.retryPeriodMs)],
     ],
     root,
   );
 }
 
-function nextId(): string {
-  return `demo-${++commandIds.last}`;
+/** The first replica to log that it leads. */
+async function firstLeader(operators: Child[]): Promise<Child> {
+  return Promise.race(
+    operators.map((operator) =>
+      operator.waitFor("a leader", (l) => l.msg === "leader: started leading").then(() => operator),
+    ),
+  );
 }
 
-/** Sends a command to the operator and waits for its outcome; an unexpected outcome fails the demo. */
-async function ask(operator: Child, command: object, expected = "call answered"): Promise<LogLine> {
-  const id = nextId();
-  operator.send({ id, ...command });
-  const line = await operator.waitFor(`the answer to ${JSON.stringify(command)}`, (l) => l.id === id);
-  if (line.msg !== expected) {
-    throw new Error(
-      `${JSON.stringify(command)}: expected "${expected}", got "${line.msg}" ${line.code ?? ""} ${line.details ?? ""}`,
+/** Starts plugin `name` with ServiceAccount `account`'s token and waits until every replica registered it. */
+async function startPlugin(
+  proxies: string[],
+  name: string,
+  account: string,
+  operators: Child[],
+): Promise<Child> {
+  const plugin = startChild(name, pluginMain, pluginArgs(proxies, name, account), root);
+  for (const operator of operators) {
+    const seen = await operator.waitFor(
+      `${operator.label} to see "${name}" register`,
+      (l) => l.msg === "registry: registered" && l.plugin === name,
     );
+    say(`  ${operator.label} saw: registered plugin "${name}" v${seen.version} as ${seen.user}`);
   }
-  return line;
+  return plugin;
+}
+
+function pluginArgs(proxies: string[], name: string, account: string): string[] {
+  return [
+    ...["--name", name, "--version", "1.0.0", ...proxies.flatMap((proxy) => ["--target", proxy])],
+    ...[
+      "--ca-file",
+      cluster!.caFile,
+      "--server-name",
+      "localhost",
+      "--token-file",
+      cluster!.tokenFile(account),
+    ],
+  ];
 }
 
 async function expectCleanExit(child: Child): Promise<void> {

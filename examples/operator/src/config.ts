@@ -1,15 +1,12 @@
+import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 
 /** How the example operator is configured: flags first, then environment variables. */
 export interface OperatorConfig {
   /** Listen addresses: "127.0.0.1:PORT" (behind kube-rbac-proxy) or "unix:///abs/path". */
   listen: string[];
-  /** Call every registered plugin this often; 0 disables the loop. */
-  callIntervalMs: number;
-  /** Deadline of each call the operator makes. */
+  /** Deadline of each call the operator makes to a plugin. */
   callTimeoutMs: number;
-  /** Read `call …` commands from stdin (one JSON object per line). */
-  commands: boolean;
   /**
    * Trust kube-rbac-proxy's identity headers, and let an identity register
    * only the plugin names RBAC grants it (SubjectAccessReview, verb
@@ -17,9 +14,12 @@ export interface OperatorConfig {
    * behind the proxy.
    */
   trustProxyHeaders: boolean;
+  /** Accept plugins without any authentication: local development and tests only. */
+  allowUnauthenticated: boolean;
   /**
-   * The kubeconfig for those SubjectAccessReviews. Undefined: the client's
-   * default (`KUBECONFIG`, `~/.kube/config`, or the in-cluster ServiceAccount).
+   * The kubeconfig for the API calls (DNSRecords, the Lease, reviews).
+   * Undefined: the client's default (`KUBECONFIG`, `~/.kube/config`, or the
+   * in-cluster ServiceAccount).
    */
   kubeconfig: string | undefined;
   /**
@@ -27,6 +27,15 @@ export interface OperatorConfig {
    * current (rotated) token and is authorized again; 0 turns it off.
    */
   maxConnectionAgeMs: number;
+  /** The namespace whose DNSRecords are reconciled, and where the Lease lives. */
+  namespace: string;
+  /** The Lease that elects the replica that reconciles. */
+  leaseName: string;
+  /** This replica's name in the Lease: the pod name in a cluster. */
+  identity: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
   /** Stop when stdin closes, so a supervising parent that dies takes us with it. */
   exitWithParent: boolean;
 }
@@ -36,26 +45,37 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
     args: argv,
     options: {
       listen: { type: "string", multiple: true },
-      "call-interval-ms": { type: "string" },
       "call-timeout-ms": { type: "string" },
-      commands: { type: "boolean" },
       "trust-proxy-headers": { type: "boolean" },
+      "allow-unauthenticated": { type: "boolean" },
       kubeconfig: { type: "string" },
       "max-connection-age-ms": { type: "string" },
+      namespace: { type: "string" },
+      "lease-name": { type: "string" },
+      identity: { type: "string" },
+      "lease-duration-ms": { type: "string" },
+      "renew-deadline-ms": { type: "string" },
+      "retry-period-ms": { type: "string" },
       "exit-with-parent": { type: "boolean" },
     },
   });
   const listen = values.listen ?? (env.OPERATOR_LISTEN ?? "127.0.0.1:9443").split(",");
+  const ms = (flag: string | undefined, name: string, fallback: string) =>
+    toMs(flag ?? env[name] ?? fallback);
   return {
     listen: listen.map((address) => address.trim()).filter(Boolean),
-    callIntervalMs: toMs(values["call-interval-ms"] ?? env.OPERATOR_CALL_INTERVAL_MS ?? "5000"),
-    callTimeoutMs: toMs(values["call-timeout-ms"] ?? env.OPERATOR_CALL_TIMEOUT_MS ?? "2000"),
-    commands: values.commands ?? env.OPERATOR_COMMANDS === "1",
+    callTimeoutMs: ms(values["call-timeout-ms"], "OPERATOR_CALL_TIMEOUT_MS", "5000"),
     trustProxyHeaders: values["trust-proxy-headers"] ?? env.OPERATOR_TRUST_PROXY_HEADERS === "1",
+    allowUnauthenticated: values["allow-unauthenticated"] ?? false,
     kubeconfig: values.kubeconfig,
-    maxConnectionAgeMs: toMs(
-      values["max-connection-age-ms"] ?? env.OPERATOR_MAX_CONNECTION_AGE_MS ?? "600000",
-    ),
+    maxConnectionAgeMs: ms(values["max-connection-age-ms"], "OPERATOR_MAX_CONNECTION_AGE_MS", "600000"),
+    namespace: values.namespace ?? env.POD_NAMESPACE ?? "default",
+    leaseName: values["lease-name"] ?? env.OPERATOR_LEASE_NAME ?? "example-operator",
+    identity: values.identity ?? env.POD_NAME ?? `${hostname()}-${process.pid}`,
+    // client-go's defaults.
+    leaseDurationMs: ms(values["lease-duration-ms"], "OPERATOR_LEASE_DURATION_MS", "15000"),
+    renewDeadlineMs: ms(values["renew-deadline-ms"], "OPERATOR_RENEW_DEADLINE_MS", "10000"),
+    retryPeriodMs: ms(values["retry-period-ms"], "OPERATOR_RETRY_PERIOD_MS", "2000"),
     exitWithParent: values["exit-with-parent"] ?? env.OPF_EXIT_WITH_PARENT === "1",
   };
 }

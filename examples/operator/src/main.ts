@@ -1,19 +1,22 @@
-// The example operator: serves plugins, logs who registers, and calls every
-// registered plugin periodically (and on demand from stdin). SIGTERM/SIGINT
-// stop it gracefully: in-flight calls finish, plugins are told to go.
+// The example operator: a DNS controller whose providers are plugins.
+// Every replica serves plugins (so whichever replica leads already has them
+// all); only the replica holding the Lease reconciles DNSRecords.
+// SIGTERM/SIGINT stop it gracefully: the controller stops, the Lease is
+// released for the next replica, in-flight calls finish, plugins are told to go.
 import { KubeConfig } from "@kubernetes/client-node";
 import {
   proxyHeaderAuthenticator,
   subjectAccessReviewNameAuthorizer,
 } from "@operator-plugin-framework/auth/operator";
 import { createPluginServer } from "@operator-plugin-framework/server";
-import { serveCommands } from "./commands.js";
+import { createLeaderElector } from "@operator-plugin-framework/server/leader-election";
 import { readConfig } from "./config.js";
-import { describeError, greetAll } from "./greeter-calls.js";
+import { runController } from "./controller.js";
 import { createJsonLogger } from "./json-logger.js";
 
 const config = readConfig(process.argv.slice(2), process.env);
-const logger = createJsonLogger({ component: "operator", pid: process.pid });
+const logger = createJsonLogger({ component: "operator", identity: config.identity, pid: process.pid });
+const kubeConfig = loadKubeConfig(config.kubeconfig);
 const stop = new AbortController();
 
 const server = createPluginServer({
@@ -27,9 +30,11 @@ const server = createPluginServer({
         authenticator: proxyHeaderAuthenticator(),
         // A plugin may register only the names an RBAC rule grants its
         // ServiceAccount (resourceNames), so nobody can take over another's name.
-        authorizeName: subjectAccessReviewNameAuthorizer({ kubeConfig: loadKubeConfig(config.kubeconfig) }),
+        authorizeName: subjectAccessReviewNameAuthorizer({ kubeConfig }),
       }
-    : {}),
+    : config.allowUnauthenticated
+      ? { authenticator: "none" as const }
+      : {}),
 });
 const { registry } = server;
 
@@ -39,7 +44,6 @@ registry.on("registered", ({ session, remaining }) => {
       plugin: session.name,
       version: session.version,
       session: session.id,
-      peer: session.peer,
       user: session.identity?.user,
       services: session.services.map((service) => service.name),
       replicas: remaining,
@@ -51,6 +55,41 @@ registry.on("unregistered", ({ session, remaining }) => {
   logger.info({ plugin: session.name, session: session.id, replicas: remaining }, "registry: unregistered");
 });
 
+// Each term of leadership runs one controller; a new term waits for the last to stop.
+let controller: Promise<void> = Promise.resolve();
+const elector = createLeaderElector({
+  kubeConfig,
+  namespace: config.namespace,
+  leaseName: config.leaseName,
+  identity: config.identity,
+  leaseDurationMs: config.leaseDurationMs,
+  renewDeadlineMs: config.renewDeadlineMs,
+  retryPeriodMs: config.retryPeriodMs,
+  logger,
+  onStartedLeading(signal) {
+    logger.info({}, "leader: started leading");
+    const options = {
+      kubeConfig,
+      namespace: config.namespace,
+      registry,
+      logger,
+      callTimeoutMs: config.callTimeoutMs,
+    };
+    controller = controller
+      .then(() => runController(options, signal))
+      .catch((err: unknown) => logger.error({ error: String(err) }, "controller failed"));
+  },
+  // On a graceful stop the Lease is released once this settles: after the
+  // controller has stopped, so the next leader never overlaps with it.
+  async onStoppedLeading() {
+    logger.info({}, "leader: stopped leading");
+    await controller;
+  },
+  onNewLeader(leader) {
+    logger.info({ leader }, "leader: observed");
+  },
+});
+
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.once(signal, () => {
     logger.info({ signal }, "operator stopping");
@@ -58,49 +97,25 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   });
 }
 if (config.exitWithParent) {
+  process.stdin.resume();
   process.stdin.once("close", () => stop.abort());
 }
 
-const running = server.start(stop.signal);
+const serving = server.start(stop.signal);
 try {
   const addresses = await server.ready();
   logger.info({ addresses }, "operator listening");
-  const work: Promise<void>[] = [];
-  if (config.callIntervalMs > 0) work.push(callPeriodically(config.callIntervalMs, stop.signal));
-  if (config.commands) {
-    work.push(serveCommands(process.stdin, registry, logger, config.callTimeoutMs, stop.signal));
-  }
-  await running;
-  await Promise.all(work);
+  // The plugin server never waits for leadership: it is already serving.
+  await Promise.all([serving, elector.start(stop.signal)]);
+  await controller;
   // Nothing should keep the process alive now; stdin is ours to release.
   process.stdin.destroy();
   logger.info({}, "operator stopped");
 } catch (err) {
-  logger.error(describeError(err), "operator failed");
+  logger.error({ error: String(err) }, "operator failed");
   stop.abort();
-  await running.catch(() => {});
+  await serving.catch(() => {});
   process.exit(1);
-}
-
-/** The stand-in for a reconcile loop: greet through every plugin, every `intervalMs`. */
-async function callPeriodically(intervalMs: number, signal: AbortSignal): Promise<void> {
-  while (!signal.aborted) {
-    await new Promise<void>((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, intervalMs);
-      signal.addEventListener("abort", wake, { once: true });
-    });
-    if (signal.aborted) return;
-    for (const { plugin, result } of await greetAll(registry, "operator", config.callTimeoutMs)) {
-      if (result.status === "fulfilled")
-        logger.info({ method: "SayHello", ...result.value }, "call answered");
-      else logger.warn({ method: "SayHello", plugin, ...describeError(result.reason) }, "call failed");
-    }
-  }
 }
 
 function loadKubeConfig(path: string | undefined): KubeConfig {

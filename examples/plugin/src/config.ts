@@ -2,9 +2,11 @@ import { parseArgs } from "node:util";
 
 /** How the example plugin is configured: flags first, then environment variables. */
 export interface PluginConfig {
+  /** The plugin's name, which is also the DNS provider it plays (aws, gcp, ...). */
   name: string;
   version: string;
-  target: string;
+  /** Every operator replica to keep a session with (repeat --target, or comma-separated). */
+  target: string[];
   tokenFile: string | undefined;
   /** CA bundle for an `https://` target (for example the proxy's). */
   caFile: string | undefined;
@@ -20,7 +22,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): PluginConfig
     options: {
       name: { type: "string" },
       version: { type: "string" },
-      target: { type: "string" },
+      target: { type: "string", multiple: true },
       "token-file": { type: "string" },
       "ca-file": { type: "string" },
       "server-name": { type: "string" },
@@ -28,10 +30,13 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): PluginConfig
     },
   });
   const name = values.name ?? env.PLUGIN_NAME;
-  const target = values.target ?? env.OPERATOR_TARGET;
-  if (!name || !target) {
+  const target = (values.target ?? env.OPERATOR_TARGET?.split(",") ?? [])
+    .map((t) => t.trim())
+    .filter(Boolean);
+  if (!name || target.length === 0) {
     throw new Error(
-      "usage: plugin --name NAME --target http://127.0.0.1:PORT|https://HOST:PORT|unix:///PATH " +
+      "usage: plugin --name NAME --target http://127.0.0.1:PORT|https://HOST:PORT|dns+https://HOST:PORT|unix:///PATH " +
+        "[--target …] " +
         "[--version V] [--token-file FILE] [--ca-file FILE] [--server-name NAME] " +
         "(or PLUGIN_NAME, OPERATOR_TARGET, PLUGIN_VERSION, PLUGIN_TOKEN_FILE, PLUGIN_CA_FILE, PLUGIN_SERVER_NAME)",
     );

@@ -1,14 +1,18 @@
-// The example plugin: serves GreeterService to its operator through one
-// plugin stream, and closes gracefully on SIGTERM/SIGINT.
+// The example plugin: a DNS provider with an in-memory zone, served to the
+// operator through one plugin stream per operator replica. The same program
+// plays every provider: `--name aws` and `--name gcp` are two plugins.
+// Closes gracefully on SIGTERM/SIGINT.
 import { readFileSync } from "node:fs";
 import { connectPlugin } from "@operator-plugin-framework/client";
-import { GreeterServiceService } from "@operator-plugin-framework/proto/example";
+import { DnsProviderServiceService } from "@operator-plugin-framework/proto/example/dns";
 import { readConfig } from "./config.js";
-import { createGreeter } from "./greeter.js";
+import { createDnsProvider } from "./dns-provider.js";
+import { createInMemoryZone } from "./dns-zone.js";
 import { createJsonLogger } from "./json-logger.js";
 
 const config = readConfig(process.argv.slice(2), process.env);
 const logger = createJsonLogger({ plugin: config.name, pid: process.pid });
+const zone = createInMemoryZone(config.name);
 
 const connection = connectPlugin({
   name: config.name,
@@ -16,7 +20,7 @@ const connection = connectPlugin({
   target: config.target,
   tokenFile: config.tokenFile,
   tls: config.caFile ? { ca: readFileSync(config.caFile), serverName: config.serverName } : undefined,
-  services: [[GreeterServiceService, createGreeter(`${config.name}/pid-${process.pid}`)]],
+  services: [[DnsProviderServiceService, createDnsProvider(zone, logger)]],
   logger,
 });
 
