@@ -1,4 +1,4 @@
-/** Largest message any variant sends or accepts: the 1 MiB scenarios need more than grpc-js' 4 MiB default only in headroom. */
+/** Largest message any variant sends or accepts: room above the 1 MiB scenarios, which grpc-js' 4 MiB default would also allow. */
 export const LIMIT = 16 * 1024 * 1024;
 
 /** The same limits as grpc-js channel and server options. */

@@ -23,8 +23,11 @@ const { values: flags } = parseArgs({
     profile: { type: "boolean", default: false },
     plugins: { type: "string" },
     rounds: { type: "string" },
+    only: { type: "string" },
   },
 });
+// `--only scale,mixed`: a subset of the parts, for working on one of them.
+const parts = new Set((flags.only ?? "scenarios,mixed,one-process,scale").split(","));
 const quick = flags.quick!;
 const rounds = Number(flags.rounds ?? (quick ? 3 : 5));
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -60,26 +63,29 @@ const certificates = createTestCertificates();
 
 const results: ScenarioResult[] = [];
 let mixed: MixedResult[] = [];
-const separate = await startLayout("separate-processes", certificates, nodeFlags);
-try {
-  if (separate.proxyError) log(`proxy variant unavailable: ${separate.proxyError}`);
-  log(
-    `separate processes: caller ${separate.caller.pid}, callee ${separate.callee?.pid}, proxy ${separate.proxy?.pid}`,
-  );
-  for (const spec of scenarios(quick)) {
-    const variants = VARIANTS.filter((v) => separate.variants.includes(v));
-    results.push(
-      ...summarize(spec, separate.name, await measureScenario(separate, spec, variants, rounds, log)),
+if (parts.has("scenarios") || parts.has("mixed")) {
+  const separate = await startLayout("separate-processes", certificates, nodeFlags);
+  try {
+    if (separate.proxyError) log(`proxy variant unavailable: ${separate.proxyError}`);
+    log(
+      `separate processes: caller ${separate.caller.pid}, callee ${separate.callee?.pid}, proxy ${separate.proxy?.pid}`,
     );
+    for (const spec of parts.has("scenarios") ? scenarios(quick) : []) {
+      const variants = VARIANTS.filter((v) => separate.variants.includes(v));
+      const runs = await measureScenario(separate, spec, variants, rounds, log);
+      results.push(...summarize(spec, separate.name, runs));
+    }
+    if (parts.has("mixed")) {
+      mixed = await measureMixed(separate, mixedScenario(quick), ["direct", "tunnel"], rounds, log);
+    }
+  } finally {
+    await separate.stop();
   }
-  mixed = await measureMixed(separate, mixedScenario(quick), ["direct", "tunnel"], rounds, log);
-} finally {
-  await separate.stop();
 }
 
 // The one-process layout, kept as a secondary table: shorter runs, fewer variants, full mode only.
 const oneProcess: ScenarioResult[] = [];
-if (!quick) {
+if (!quick && parts.has("one-process")) {
   const one = await startLayout("one-process", certificates, nodeFlags);
   try {
     for (const spec of scenarios(quick)) {
@@ -95,13 +101,15 @@ if (!quick) {
 const { plugins, note: pluginNote } = pluginCount();
 if (pluginNote) log(pluginNote);
 log(`scenario scale: ${plugins} plugins`);
-const scale: ScaleResult | { plugins: number; error: string } = await runScale({
-  plugins,
-  hosts: plugins >= 2_000 ? 4 : 2,
-  idleMs: quick ? 2_000 : 10_000,
-  nodeFlags,
-  log,
-}).catch((err) => ({ plugins, error: message(err) }));
+const scale: ScaleResult | { plugins: number; error: string } = parts.has("scale")
+  ? await runScale({
+      plugins,
+      hosts: plugins >= 2_000 ? 4 : 2,
+      idleMs: quick ? 2_000 : 10_000,
+      nodeFlags,
+      log,
+    }).catch((err) => ({ plugins, error: message(err) }))
+  : { plugins, error: "not run (--only)" };
 
 const checks = targets(results, mixed, scale);
 const output = {

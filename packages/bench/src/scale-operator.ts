@@ -45,6 +45,8 @@ export function createScaleOperator(): Handlers {
       const [address] = await server.ready();
       return `http://${address}`;
     },
+    /** Registrations since `listen`, for progress reports. */
+    count: () => stamps.length,
     memory(): Memory {
       globalThis.gc?.();
       globalThis.gc?.();

@@ -69,17 +69,17 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     const target = await operator!.call<string>("listen", { port: 0 });
     const port = Number(new URL(target).port);
     const before = await operator!.call<Memory>("memory");
-    const timeoutMs = Math.max(30_000, count * 10);
+    const timeoutMs = Math.max(60_000, count * 20);
     const t0 = Date.now();
     const registered = operator!.call<Registration>(
       "waitRegistered",
       { count, timeoutMs, since: t0, bucketMs: 1_000 },
-      timeoutMs + 10_000,
+      2 * timeoutMs,
     );
     await Promise.all(
       hosts.map((h, i) => h.call("connect", { target, names: names.filter((_, k) => k % hostCount === i) })),
     );
-    const reg = await registered;
+    const reg = await withProgress(operator!, registered, count, log);
     if (!reg.ok) throw new Error(`${reg.registered} of ${count} plugins registered within ${timeoutMs} ms`);
     const registerAllMs = reg.doneAt - t0;
     log(`  scale: ${count} registered in ${registerAllMs} ms`);
@@ -105,7 +105,18 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     const idlePluginCpuPctPer1000 = pct(idle1.slice(1).reduce((s, v, i) => s + v - idle0[i + 1]!, 0));
     log(`  scale: fan-out ${fanOuts.map((f) => f.toFixed(0)).join(", ")} ms; idle CPU measured`);
 
-    const storm = await restart(operator!, successor!, port, count, timeoutMs);
+    // A failed storm keeps the figures measured before it.
+    const storm = await restart(operator!, successor!, port, count, timeoutMs, log).catch(
+      (err): ScaleResult["storm"] => ({
+        allBackMs: null,
+        stopMs: Number.NaN,
+        afterListenMs: null,
+        eventLoopP99Ms: Number.NaN,
+        eventLoopMaxMs: Number.NaN,
+        perSecond: [],
+        error: err instanceof Error ? err.message : String(err),
+      }),
+    );
     log(`  scale: storm, all back in ${storm.allBackMs?.toFixed(0) ?? "—"} ms`);
     return {
       plugins: count,
@@ -130,6 +141,26 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
   }
 }
 
+/** Logs the operator's registration count every 5 s until `registration` settles. */
+async function withProgress(
+  operator: Worker,
+  registration: Promise<Registration>,
+  count: number,
+  log: (line: string) => void,
+): Promise<Registration> {
+  const timer = setInterval(() => {
+    operator.call<number>("count", {}, 5_000).then(
+      (n) => log(`  scale: ${n} of ${count} registered`),
+      () => {},
+    );
+  }, 5_000);
+  try {
+    return await registration;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /** Stops the operator as a rollout would, starts its successor on the same port, and waits for every plugin. */
 async function restart(
   old: Worker,
@@ -137,16 +168,22 @@ async function restart(
   port: number,
   count: number,
   timeoutMs: number,
+  log: (line: string) => void,
 ): Promise<ScaleResult["storm"]> {
   const t0 = Date.now();
   await old.stop();
   const stopMs = Date.now() - t0;
   await successor.call("listen", { port });
   const listening = Date.now();
-  const reg = await successor.call<Registration>(
-    "waitRegistered",
-    { count, timeoutMs, since: t0, bucketMs: 1_000 },
-    timeoutMs + 10_000,
+  const reg = await withProgress(
+    successor,
+    successor.call<Registration>(
+      "waitRegistered",
+      { count, timeoutMs, since: t0, bucketMs: 1_000 },
+      2 * timeoutMs,
+    ),
+    count,
+    log,
   );
   return {
     allBackMs: reg.ok ? reg.doneAt - t0 : null,

@@ -42,7 +42,8 @@ export class Worker {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private exitError: Error | undefined;
-  readonly exited: Promise<void>;
+  /** Settles when the process has exited, with how it exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   constructor(
     readonly label: string,
@@ -53,6 +54,7 @@ export class Worker {
       this.exitError = new Error(`worker ${label} exited (code ${code}, signal ${signal})`);
       for (const p of this.pending.values()) p.reject(this.exitError);
       this.pending.clear();
+      return { code, signal };
     });
     child.on("message", (reply: Reply) => {
       const p = this.pending.get(reply.id);
@@ -88,6 +90,11 @@ export class Worker {
       });
       this.child.send({ id, method, args } satisfies Request);
     });
+  }
+
+  /** Closes the IPC channel without asking the roles to close anything: what the worker sees when the parent dies. */
+  disconnect(): void {
+    if (this.child.connected) this.child.disconnect();
   }
 
   /** Asks the roles to release what they hold, then disconnects; SIGKILL after `graceMs`. */
