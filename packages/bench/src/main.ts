@@ -98,6 +98,21 @@ if (!quick && parts.has("one-process")) {
   }
 }
 
+// Printed before the scale scenario, so that a failure there cannot lose them.
+console.log(
+  `\nnode ${process.version}, ${availableParallelism()} cpus (${cpus()[0]?.model ?? "unknown"}), ` +
+    `${quick ? "quick" : "full"} mode, load average ${loadAtStart.join(" ")} at start\n`,
+);
+console.log("Caller and callee in separate processes (the deployment layout):\n");
+console.log(table(results));
+console.log();
+console.log(mixedTable(mixed));
+if (oneProcess.length) {
+  console.log("\nOne process (secondary; 3 rounds of up to 1 s):\n");
+  console.log(table(oneProcess));
+}
+console.log();
+
 const { plugins, note: pluginNote } = pluginCount();
 if (pluginNote) log(pluginNote);
 log(`scenario scale: ${plugins} plugins`);
@@ -128,19 +143,7 @@ const output = {
 };
 await writeFile(join(root, "bench-results.json"), `${JSON.stringify(output, null, 2)}\n`);
 
-console.log(
-  `\nnode ${process.version}, ${availableParallelism()} cpus (${output.cpuModel}), ${output.mode} mode, ` +
-    `load average ${loadAtStart.join(" ")} at start, ${output.loadAverage.end.join(" ")} at end\n`,
-);
-console.log("Caller and callee in separate processes (the deployment layout):\n");
-console.log(table(results));
-console.log();
-console.log(mixedTable(mixed));
-if (oneProcess.length) {
-  console.log("\nOne process (secondary; 3 rounds of up to 1 s):\n");
-  console.log(table(oneProcess));
-}
-console.log();
+console.log(`load average ${output.loadAverage.end.join(" ")} at end\n`);
 console.log(scaleTable(scale));
 if (pluginNote) console.log(pluginNote);
 console.log("\nTargets of issue 11 (separate processes, same-run paired ratios):\n");

@@ -69,15 +69,19 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     const target = await operator!.call<string>("listen", { port: 0 });
     const port = Number(new URL(target).port);
     const before = await operator!.call<Memory>("memory");
-    const timeoutMs = Math.max(60_000, count * 20);
+    const timeoutMs = Math.max(90_000, count * 20);
     const t0 = Date.now();
     const registered = operator!.call<Registration>(
       "waitRegistered",
       { count, timeoutMs, since: t0, bucketMs: 1_000 },
       2 * timeoutMs,
     );
+    // Handled at once: should a host fail first, the finally below ends the operator and this call with it.
+    registered.catch(() => {});
     await Promise.all(
-      hosts.map((h, i) => h.call("connect", { target, names: names.filter((_, k) => k % hostCount === i) })),
+      hosts.map((h, i) =>
+        h.call("connect", { target, names: names.filter((_, k) => k % hostCount === i) }, timeoutMs),
+      ),
     );
     const reg = await withProgress(operator!, registered, count, log);
     if (!reg.ok) throw new Error(`${reg.registered} of ${count} plugins registered within ${timeoutMs} ms`);

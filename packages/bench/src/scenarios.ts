@@ -78,7 +78,7 @@ export function mixedScenario(quick: boolean): MixedSpec {
         name: "mixed: 64 B unary x1 during 64 MiB transfer",
         chunks: 64,
         chunkBytes: MiB,
-        idleCount: 3_000,
+        idleCount: 1_000,
         maxMs: 10_000,
       };
 }
