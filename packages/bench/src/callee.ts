@@ -2,7 +2,7 @@
 // and floor variants) and the plugin connections (tunnel variants), all
 // serving the same service implementations.
 import { Server, ServerCredentials } from "@grpc/grpc-js";
-import { connectPlugin, type PluginConnection } from "@operator-plugin-framework/client";
+import { connectPlugin, type PluginConnection, quietLogger } from "@operator-plugin-framework/client";
 import { GreeterServiceService } from "@operator-plugin-framework/proto/example";
 import { TestServiceService } from "@operator-plugin-framework/proto/testing";
 import { floorService, floorServiceDefinition } from "./floor.js";
@@ -44,6 +44,7 @@ export function createCallee(): Handlers {
         target: args.target,
         ...(args.tls ? { tls: args.tls, token: args.token } : {}),
         drainGraceMs: 1_000,
+        logger: quietLogger,
         maxReceiveMessageSize: LIMIT,
         maxSendMessageSize: LIMIT,
         services: [

@@ -1,6 +1,6 @@
 // The caller role: the operator (a plugin server) and the grpc-js clients of
 // the baselines. Every measured run happens here; the parent only sequences.
-import { createPluginServer, type PluginServer } from "@operator-plugin-framework/server";
+import { createPluginServer, type PluginServer, quietLogger } from "@operator-plugin-framework/server";
 import { LIMIT } from "./limits.js";
 import { sequentialUntil } from "./loop.js";
 import { type MixedSpec, runScenario, type ScenarioSpec } from "./scenarios.js";
@@ -61,6 +61,7 @@ export function createCaller(): Handlers {
         listen: "127.0.0.1:0",
         authenticator: "none",
         drainGraceMs: 1_000,
+        logger: quietLogger,
         maxReceiveMessageSize: LIMIT,
         maxSendMessageSize: LIMIT,
       });

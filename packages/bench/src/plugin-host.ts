@@ -1,7 +1,7 @@
 // A process holding many plugins of the scale scenario, each with its own
 // HTTP/2 connection to the operator, as separate pods would have.
 import { setImmediate } from "node:timers/promises";
-import { connectPlugin, type PluginConnection } from "@operator-plugin-framework/client";
+import { connectPlugin, type PluginConnection, quietLogger } from "@operator-plugin-framework/client";
 import { GreeterServiceService } from "@operator-plugin-framework/proto/example";
 import { greeterService } from "./services.js";
 import type { Handlers } from "./worker-protocol.js";
@@ -21,6 +21,7 @@ export function createPluginHost(): Handlers {
             target: args.target,
             services: [[GreeterServiceService, greeterService]],
             drainGraceMs: 1_000,
+            logger: quietLogger,
             grpcOptions: { "grpc.use_local_subchannel_pool": 1 },
           }),
         );

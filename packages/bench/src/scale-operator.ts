@@ -2,7 +2,7 @@
 // its RSS, CPU time and event loop are its own.
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { GreeterServiceService } from "@operator-plugin-framework/proto/example";
-import { createPluginServer, type PluginServer } from "@operator-plugin-framework/server";
+import { createPluginServer, type PluginServer, quietLogger } from "@operator-plugin-framework/server";
 import type { Handlers } from "./worker-protocol.js";
 
 /** Memory of the operator process after two GCs, bytes. */
@@ -39,6 +39,7 @@ export function createScaleOperator(): Handlers {
         listen: `127.0.0.1:${args.port}`,
         drainGraceMs: 1_000,
         authenticator: "none",
+        logger: quietLogger,
       });
       server.registry.on("registered", () => stamps.push(Date.now()));
       running = server.start();
