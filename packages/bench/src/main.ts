@@ -119,7 +119,7 @@ console.log();
 
 const { plugins, note: pluginNote } = pluginCount();
 if (pluginNote) log(pluginNote);
-log(`scenario scale: ${plugins} plugins`);
+if (parts.has("scale")) log(`scenario scale: ${plugins} plugins`);
 const scale: ScaleResult | { plugins: number; error: string } = parts.has("scale")
   ? await runScale({
       plugins,

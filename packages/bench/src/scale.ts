@@ -69,7 +69,8 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     const target = await operator!.call<string>("listen", { port: 0 });
     const port = Number(new URL(target).port);
     const before = await operator!.call<Memory>("memory");
-    const timeoutMs = Math.max(90_000, count * 20);
+    // Generous, so that a loaded machine gives a slow figure rather than none.
+    const timeoutMs = Math.max(90_000, count * 40);
     const t0 = Date.now();
     const registered = operator!.call<Registration>(
       "waitRegistered",
