@@ -19,7 +19,8 @@ export const READY = { id: 0, value: "ready" } satisfies Reply;
 export type RoleName = "caller" | "callee" | "proxy" | "scale-operator" | "plugin-host";
 
 /** What a role module exports: its handlers, by method name, and `close` to release everything. */
-export type Handlers = Record<string, (args: any) => unknown>;
+// `never`: every handler takes its own argument type, checked by the parent's call site instead.
+export type Handlers = Record<string, (args: never) => unknown>;
 
 /** CPU time of a process so far, user + system, µs. */
 export function cpuMicros(): number {

@@ -28,7 +28,7 @@ const handlers: Handlers = Object.assign({}, ...loaded, {
   cpu: () => cpuMicros(),
   // In reverse: a caller's operator goes before the callee's plugins, as a stop would in production.
   close: async () => {
-    for (const close of closes.reverse()) await close({});
+    for (const close of closes.reverse()) await close({} as never);
   },
 });
 
@@ -40,7 +40,7 @@ process.on("message", async (request: Request) => {
   try {
     const handler = handlers[request.method];
     if (!handler) throw new Error(`no method "${request.method}" in roles ${names.join(", ")}`);
-    reply({ id: request.id, value: await handler(request.args) });
+    reply({ id: request.id, value: await handler(request.args as never) });
   } catch (err) {
     reply({ id: request.id, error: err instanceof Error ? err.message : String(err) });
   }
