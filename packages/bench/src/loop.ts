@@ -19,7 +19,7 @@ export interface Bounds {
 /**
  * Closed loop: `inflight` workers each issue `call()` back to back until
  * `count` calls have been issued or `maxMs` has passed. Rejects if a call
- * fails, or if the calls in flight do not settle within `maxMs` more (a stall).
+ * fails, or if the calls in flight do not settle within `maxMs` + 10 s more (a stall).
  */
 export function closedLoop(call: () => Promise<void>, inflight: number, bounds: Bounds): Promise<RunResult> {
   const latencies = new Float64Array(bounds.count);
@@ -30,10 +30,12 @@ export function closedLoop(call: () => Promise<void>, inflight: number, bounds: 
   return new Promise<RunResult>((resolve, reject) => {
     let failed = false;
     let active = 0;
+    // Generous: on a loaded machine a 1 MiB call can take a second; only a real stall should end a run.
+    const stallMs = 2 * bounds.maxMs + 10_000;
     const watchdog = setTimeout(() => {
       failed = true;
-      reject(new Error(`stalled: ${active} calls did not settle within ${2 * bounds.maxMs} ms`));
-    }, 2 * bounds.maxMs);
+      reject(new Error(`stalled: ${active} calls did not settle within ${stallMs} ms`));
+    }, stallMs);
     const finish = () => {
       clearTimeout(watchdog);
       resolve({ ops: done, elapsedMs: performance.now() - start, latenciesUs: latencies.subarray(0, done) });
@@ -69,4 +71,34 @@ export async function timed(run: () => Promise<number>): Promise<RunResult> {
   const start = performance.now();
   const ops = await run();
   return { ops, elapsedMs: performance.now() - start, latenciesUs: new Float64Array(0) };
+}
+
+/**
+ * One call at a time, until `until` settles (or, without it, `count` calls),
+ * bounded by `maxMs`; resolves with every call's latency in µs. A failed
+ * `until` is its caller's to handle: it only ends the loop here.
+ */
+export async function sequentialUntil(
+  call: () => Promise<void>,
+  until: Promise<unknown> | undefined,
+  count: number,
+  maxMs: number,
+): Promise<number[]> {
+  let done = false;
+  until?.then(
+    () => {
+      done = true;
+    },
+    () => {
+      done = true;
+    },
+  );
+  const latencies: number[] = [];
+  const stopAt = performance.now() + maxMs;
+  while (!done && latencies.length < count && performance.now() < stopAt) {
+    const t0 = performance.now();
+    await call();
+    latencies.push((performance.now() - t0) * 1000);
+  }
+  return latencies;
 }

@@ -1,156 +1,155 @@
-// The benchmark suite: `npm run bench [-- --quick] [-- --profile]` from the repo root.
+// The benchmark suite: `npm run bench [-- --quick] [-- --profile] [-- --plugins N]` from the repo root.
+// Every measurement runs in worker processes (see layouts.ts); this process only sequences them.
+import { execFileSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
-import { availableParallelism, cpus } from "node:os";
+import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { createTestCertificates } from "@operator-plugin-framework/testkit/tls";
-import type { RunResult } from "./loop.js";
-import { profiled } from "./profile.js";
-import { type ScenarioResult, scaleTable, table, targets, targetTable } from "./report.js";
+import { startLayout } from "./layouts.js";
+import { measureScenario } from "./measure.js";
+import { type MixedResult, measureMixed } from "./mixed.js";
+import { fmt, mixedTable, scaleTable, table, targetTable } from "./report.js";
 import { runScale, type ScaleResult } from "./scale.js";
-import { type Scenario, scenarios } from "./scenarios.js";
-import { median, quantile, spreadPct } from "./stats.js";
-import { startDirect, startTunnel, type Variant, type VariantName } from "./variants.js";
+import { mixedScenario, type ScenarioSpec, scenarios, VARIANTS } from "./scenarios.js";
+import { type ScenarioResult, summarize } from "./summarize.js";
+import { targets } from "./targets.js";
 
-const args = new Set(process.argv.slice(2));
-const quick = args.has("--quick");
-const profile = args.has("--profile");
-const rounds = quick ? 2 : 5;
-const root = fileURLToPath(new URL("../../../", import.meta.url));
-const profileDir = profile ? join(root, "bench", "profiles") : undefined;
-if (profileDir) await mkdir(profileDir, { recursive: true });
-
-const log = (line: string) => process.stderr.write(`${line}\n`);
-const slug = (s: string) => s.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err)).split("\n")[0]!;
-
-interface Runs {
-  variant: VariantName;
-  runs: RunResult[];
-  error?: string;
-}
-
-async function measure(scenario: Scenario, direct: Variant, floor: Variant): Promise<Runs[]> {
-  const names: VariantName[] = ["direct", "tunnel", "proxy", "floor"];
-  const all: Runs[] = names.map((variant) => ({ variant, runs: [] }));
-  const variants: (Variant | undefined)[] = [direct, undefined, undefined, floor];
-  const started: Variant[] = [];
-  for (const [i, certs] of [[1, undefined] as const, [2, await certificates] as const]) {
-    try {
-      const v = await startTunnel(certs);
-      variants[i] = v;
-      started.push(v);
-    } catch (err) {
-      all[i]!.error = `setup: ${message(err)}`;
-    }
-  }
-  for (const [i, v] of variants.entries()) {
-    if (!v) continue;
-    await scenario.warmup(v).catch((err) => {
-      all[i]!.error = `warm-up: ${message(err)}`;
-    });
-  }
-  for (let round = 0; round < rounds; round++) {
-    // Interleave, rotating the order, so drift (thermal, GC, other load) hits every variant alike.
-    for (let k = 0; k < variants.length; k++) {
-      const i = (round + k) % variants.length;
-      const v = variants[i];
-      if (!v || all[i]!.error) continue;
-      try {
-        all[i]!.runs.push(await scenario.run(v));
-      } catch (err) {
-        all[i]!.error = message(err);
-      }
-    }
-    log(`  ${scenario.name}: round ${round + 1}/${rounds}`);
-  }
-  if (profileDir) {
-    for (const [i, v] of variants.entries()) {
-      if (!v || all[i]!.error) continue;
-      const name = `${slug(scenario.name)}-${v.name}`;
-      const { top } = await profiled(profileDir, name, () => scenario.run(v)).catch((err) => ({
-        top: [message(err)],
-      }));
-      log(`  profile ${name}.cpuprofile, top self time:\n    ${top.join("\n    ")}`);
-    }
-  }
-  for (const v of started) await v.close().catch(() => {});
-  return all;
-}
-
-function summarize(scenario: Scenario, all: Runs[]): ScenarioResult[] {
-  const rate = (r: RunResult) => (r.ops / r.elapsedMs) * 1000;
-  const summary = all.map((x) => {
-    const rates = x.runs.map(rate);
-    const ok = !x.error && rates.length > 0;
-    const hasLatency = ok && x.runs.every((r) => r.latenciesUs.length > 0);
-    return {
-      name: scenario.name,
-      variant: x.variant,
-      unit: scenario.unit,
-      runs: rates.length,
-      opsPerSec: ok ? median(rates) : null,
-      spreadPct: ok ? spreadPct(rates) : null,
-      p50us: hasLatency ? median(x.runs.map((r) => quantile(r.latenciesUs, 0.5))) : null,
-      p99us: hasLatency ? median(x.runs.map((r) => quantile(r.latenciesUs, 0.99))) : null,
-      ratioVsDirect: null as number | null,
-      ratioVsFloor: null as number | null,
-      ratioVsTunnel: undefined as number | null | undefined,
-      ...(x.error ? { error: x.error } : {}),
-    };
-  });
-  const [d, t, , f] = summary;
-  for (const s of summary) {
-    if (s.opsPerSec === null) continue;
-    s.ratioVsDirect = d?.opsPerSec ? s.opsPerSec / d.opsPerSec : null;
-    s.ratioVsFloor = f?.opsPerSec ? s.opsPerSec / f.opsPerSec : null;
-    if (s.variant === "proxy") s.ratioVsTunnel = t?.opsPerSec ? s.opsPerSec / t.opsPerSec : null;
-  }
-  return summary;
-}
-
-// RSA key generation is slow: once per run, overlapping the first scenarios.
-const certificates = createTestCertificates();
 const started = performance.now();
-log(
-  `bench: ${quick ? "quick" : "full"} mode, ${rounds} alternating rounds per scenario${profile ? ", profiling" : ""}`,
-);
-const { direct, floor } = await startDirect();
-const results: ScenarioResult[] = [];
-for (const scenario of scenarios(quick)) {
-  log(`scenario ${scenario.name}`);
-  results.push(...summarize(scenario, await measure(scenario, direct, floor)));
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    profile: { type: "boolean", default: false },
+    plugins: { type: "string" },
+    rounds: { type: "string" },
+    only: { type: "string" },
+  },
+});
+// `--only scale,mixed`: a subset of the parts, for working on one of them.
+const parts = new Set((flags.only ?? "scenarios,mixed,one-process,scale").split(","));
+const quick = flags.quick!;
+const rounds = Number(flags.rounds ?? (quick ? 3 : 5));
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+const profileDir = flags.profile ? join(root, "bench", "profiles") : undefined;
+if (profileDir) await mkdir(profileDir, { recursive: true });
+const nodeFlags = (label: string) =>
+  profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir, "--cpu-prof-name", `${label}.cpuprofile`] : [];
+
+const log = (line: string) =>
+  process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err)).split("\n")[0]!;
+const load = () => loadavg().map((l) => Number(l.toFixed(2)));
+
+/** The operator holds one socket per plugin: stay under the open-files limit. */
+function pluginCount(): { plugins: number; note?: string } {
+  const wanted = Number(flags.plugins ?? (quick ? 500 : 10_000));
+  const limit = Number(execFileSync("sh", ["-c", "ulimit -n"], { encoding: "utf8" }).trim());
+  if (Number.isFinite(limit) && wanted + 512 > limit) {
+    return {
+      plugins: limit - 512,
+      note: `${wanted} plugins asked, ulimit -n is ${limit}: ran ${limit - 512}`,
+    };
+  }
+  return { plugins: wanted };
 }
-await direct.close();
 
-const plugins = quick ? 50 : 1000;
-log(`scenario scale: ${plugins} plugins`);
-const scale: ScaleResult | { plugins: number; error: string } = await runScale(plugins, profileDir).catch(
-  (err) => ({
-    plugins,
-    error: message(err),
-  }),
+const loadAtStart = load();
+log(
+  `bench: ${quick ? "quick" : "full"} mode, ${rounds} interleaved rounds, load average ${loadAtStart.join(" ")}`,
 );
+// RSA key generation is slow: once per run, overlapping the start of the workers.
+const certificates = createTestCertificates();
 
-const checks = targets(results, "rssPerSessionKiB" in scale ? scale : { error: scale.error });
+const results: ScenarioResult[] = [];
+let mixed: MixedResult[] = [];
+if (parts.has("scenarios") || parts.has("mixed")) {
+  const separate = await startLayout("separate-processes", certificates, nodeFlags);
+  try {
+    if (separate.proxyError) log(`proxy variant unavailable: ${separate.proxyError}`);
+    log(
+      `separate processes: caller ${separate.caller.pid}, callee ${separate.callee?.pid}, proxy ${separate.proxy?.pid}`,
+    );
+    for (const spec of parts.has("scenarios") ? scenarios(quick) : []) {
+      const variants = VARIANTS.filter((v) => separate.variants.includes(v));
+      const runs = await measureScenario(separate, spec, variants, rounds, log);
+      results.push(...summarize(spec, separate.name, runs));
+    }
+    if (parts.has("mixed")) {
+      mixed = await measureMixed(separate, mixedScenario(quick), ["direct", "tunnel"], rounds, log);
+    }
+  } finally {
+    await separate.stop();
+  }
+}
+
+// The one-process layout, kept as a secondary table: shorter runs, fewer variants, full mode only.
+const oneProcess: ScenarioResult[] = [];
+if (!quick && parts.has("one-process")) {
+  const one = await startLayout("one-process", certificates, nodeFlags);
+  try {
+    for (const spec of scenarios(quick)) {
+      // Streams need longer: under load the first messages alone can take a second.
+      const short: ScenarioSpec = {
+        ...spec,
+        maxMs: Math.min(spec.maxMs, spec.kind === "stream" ? 3_000 : 1_000),
+      };
+      const runs = await measureScenario(one, short, ["direct", "tunnel", "floor"], 3, log);
+      oneProcess.push(...summarize(spec, one.name, runs));
+    }
+  } finally {
+    await one.stop();
+  }
+}
+
+// Printed before the scale scenario, so that a failure there cannot lose them.
+console.log(
+  `\nnode ${process.version}, ${availableParallelism()} cpus (${cpus()[0]?.model ?? "unknown"}), ` +
+    `${quick ? "quick" : "full"} mode, load average ${loadAtStart.join(" ")} at start\n`,
+);
+console.log("Caller and callee in separate processes (the deployment layout):\n");
+console.log(table(results));
+console.log();
+console.log(mixedTable(mixed));
+if (oneProcess.length) {
+  console.log("\nOne process (secondary; 3 rounds of up to 1 s, streams 3 s):\n");
+  console.log(table(oneProcess));
+}
+console.log();
+
+const { plugins, note: pluginNote } = pluginCount();
+if (pluginNote) log(pluginNote);
+if (parts.has("scale")) log(`scenario scale: ${plugins} plugins`);
+const scale: ScaleResult | { plugins: number; error: string } = parts.has("scale")
+  ? await runScale({
+      plugins,
+      hosts: plugins >= 2_000 ? 4 : 2,
+      idleMs: quick ? 2_000 : 10_000,
+      nodeFlags,
+      log,
+    }).catch((err) => ({ plugins, error: message(err) }))
+  : { plugins, error: "not run (--only)" };
+
+const checks = targets(results, mixed, scale);
 const output = {
   node: process.version,
   cpus: availableParallelism(),
   cpuModel: cpus()[0]?.model ?? "unknown",
   mode: quick ? "quick" : "full",
+  layout: "separate-processes",
   rounds,
+  loadAverage: { start: loadAtStart, end: load() },
   scenarios: results,
-  scale,
+  mixed,
+  oneProcess,
+  scale: pluginNote ? { ...scale, note: pluginNote } : scale,
   targets: checks,
 };
 await writeFile(join(root, "bench-results.json"), `${JSON.stringify(output, null, 2)}\n`);
 
-console.log(
-  `\nnode ${process.version}, ${availableParallelism()} cpus (${output.cpuModel}), ${output.mode} mode\n`,
-);
-console.log(table(results));
-console.log();
-console.log(scaleTable("rssPerSessionKiB" in scale ? scale : { error: scale.error }));
-console.log();
+console.log(`load average ${output.loadAverage.end.join(" ")} at end\n`);
+console.log(scaleTable(scale));
+if (pluginNote) console.log(pluginNote);
+console.log("\nTargets of issue 11 (separate processes, same-run paired ratios):\n");
 console.log(targetTable(checks));
-console.log(`\nwrote bench-results.json in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+console.log(`\nwrote bench-results.json in ${fmt((performance.now() - started) / 1000, 1)} s`);

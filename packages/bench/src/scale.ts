@@ -1,113 +1,202 @@
-import { type ChildProcess, fork } from "node:child_process";
-import { once } from "node:events";
-import { fileURLToPath } from "node:url";
-import { connectPlugin, type PluginConnection } from "@operator-plugin-framework/client";
-import { GreeterServiceService } from "@operator-plugin-framework/proto/example";
-import type { ChildReply, ChildRequest, Memory } from "./scale-protocol.js";
-import { greeterService } from "./services.js";
+// The scale scenario: one operator process, `count` plugins spread over a few
+// plugin-host processes, then an operator restart under all of them.
+import type { Memory, Registration } from "./scale-operator.js";
 import { median } from "./stats.js";
+import { startWorker, stopAll, type Worker } from "./worker-pool.js";
 
 /** Result of the scale scenario, as in bench-results.json. */
 export interface ScaleResult {
   plugins: number;
+  pluginProcesses: number;
   rssPerSessionKiB: number;
   heapPerSessionKiB: number;
   registerAllMs: number;
+  /** Operator event-loop delay while the plugins registered, ms. */
+  eventLoopP99Ms: number;
+  eventLoopMaxMs: number;
   fanOutMs: number;
   fanOutColdMs: number;
+  /** Operator CPU while idle, percent of one core per 1,000 sessions; and the plugin hosts', all together. */
+  idleCpuPctPer1000: number;
+  idlePluginCpuPctPer1000: number;
   operatorRssBaseMiB: number;
+  storm: {
+    /** From the old operator's stop until all are registered with the new one, ms. */
+    allBackMs: number | null;
+    /** Of which the old operator's drain and exit, ms. */
+    stopMs: number;
+    /** From the new operator listening until all are registered with it, ms. */
+    afterListenMs: number | null;
+    eventLoopP99Ms: number;
+    eventLoopMaxMs: number;
+    /** Registrations per second, second by second from the stop. */
+    perSecond: number[];
+    error?: string;
+  };
   error?: string;
 }
 
-class Child {
-  private readonly replies: ((reply: ChildReply) => void)[] = [];
-  constructor(readonly process: ChildProcess) {
-    process.on("message", (reply: ChildReply) => this.replies.shift()?.(reply));
-  }
-  next<T extends ChildReply["type"]>(type: T, timeoutMs: number): Promise<Extract<ChildReply, { type: T }>> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`operator child: no "${type}" reply in ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      this.replies.push((reply) => {
-        clearTimeout(timer);
-        reply.type === type ? resolve(reply as never) : reject(new Error(`unexpected reply ${reply.type}`));
-      });
-    });
-  }
-  ask<T extends ChildReply["type"]>(request: ChildRequest, type: T, timeoutMs: number) {
-    const reply = this.next(type, timeoutMs);
-    this.process.send(request);
-    return reply;
-  }
+/** Options of {@link runScale}. */
+export interface ScaleOptions {
+  plugins: number;
+  /** Plugin-host processes. */
+  hosts: number;
+  /** The idle window for keepalive CPU, ms (cover the 10 s ping interval in full runs). */
+  idleMs: number;
+  nodeFlags: (role: string) => string[];
+  log: (line: string) => void;
 }
 
-/**
- * Starts an operator in a child process, connects `count` plugins to it from
- * this process (one HTTP/2 connection each, as separate pods would have),
- * and measures the operator's memory per idle session, the time until all are
- * registered, and a fan-out call to all of them.
- */
-export async function runScale(count: number, profileDir: string | undefined): Promise<ScaleResult> {
-  const execArgv = ["--conditions=opf-source", "--import", "tsx", "--expose-gc"];
-  if (profileDir)
-    execArgv.push("--cpu-prof", "--cpu-prof-dir", profileDir, "--cpu-prof-name", "operator-scale.cpuprofile");
-  const child = new Child(
-    fork(fileURLToPath(new URL("./operator-child.ts", import.meta.url)), [], { execArgv, stdio: "inherit" }),
-  );
-  const connections: PluginConnection[] = [];
-  const names = Array.from({ length: count }, (_, i) => `p-${String(i).padStart(4, "0")}`);
+const cpu = (w: Worker) => w.call<number>("cpu");
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
+  const { plugins: count, hosts: hostCount, log } = options;
+  const names = Array.from({ length: count }, (_, i) => `p-${String(i).padStart(5, "0")}`);
+  const workers: Worker[] = [];
+  const start = async (label: string, role: "scale-operator" | "plugin-host", flags: string[] = []) => {
+    const w = await startWorker(label, [role], { nodeFlags: [...flags, ...options.nodeFlags(label)] });
+    workers.push(w);
+    return w;
+  };
   try {
-    const { target } = await child.next("ready", 30_000);
-    const before: Memory = (await child.ask({ type: "memory" }, "memory", 10_000)).memory;
-    const registeredTimeout = Math.max(30_000, count * 30);
-    const allRegistered = child.ask(
-      { type: "wait", count, timeoutMs: registeredTimeout },
-      "wait",
-      registeredTimeout + 5_000,
+    // The replacement operator is loaded up front so that the storm measures the restart, not tsx.
+    const [operator, successor, ...hosts] = await Promise.all([
+      start("scale-operator", "scale-operator", ["--expose-gc"]),
+      start("scale-operator-2", "scale-operator", ["--expose-gc"]),
+      ...Array.from({ length: hostCount }, (_, i) => start(`plugin-host-${i}`, "plugin-host")),
+    ]);
+    const target = await operator!.call<string>("listen", { port: 0 });
+    const port = Number(new URL(target).port);
+    const before = await operator!.call<Memory>("memory");
+    // Generous, so that a loaded machine gives a slow figure rather than none.
+    const timeoutMs = Math.max(90_000, count * 40);
+    const t0 = Date.now();
+    const registered = operator!.call<Registration>(
+      "waitRegistered",
+      { count, timeoutMs, since: t0, bucketMs: 1_000 },
+      2 * timeoutMs,
     );
-    const start = performance.now();
-    for (const name of names) {
-      connections.push(
-        connectPlugin({
-          name,
-          target,
-          services: [[GreeterServiceService, greeterService]],
-          drainGraceMs: 1_000,
-          grpcOptions: { "grpc.use_local_subchannel_pool": 1 },
-        }),
-      );
-    }
-    if (!(await allRegistered).ok)
-      throw new Error(`not all ${count} plugins registered within ${registeredTimeout} ms`);
-    const registerAllMs = performance.now() - start;
-    const after: Memory = (await child.ask({ type: "memory" }, "memory", 10_000)).memory;
+    // Handled at once: should a host fail first, the finally below ends the operator and this call with it.
+    registered.catch(() => {});
+    await Promise.all(
+      hosts.map((h, i) =>
+        h.call("connect", { target, names: names.filter((_, k) => k % hostCount === i) }, timeoutMs),
+      ),
+    );
+    const reg = await withProgress(operator!, registered, count, log);
+    if (!reg.ok) throw new Error(`${reg.registered} of ${count} plugins registered within ${timeoutMs} ms`);
+    const registerAllMs = reg.doneAt - t0;
+    log(`  scale: ${count} registered in ${registerAllMs} ms`);
+    const after = await operator!.call<Memory>("memory");
+
     const fanOuts: number[] = [];
-    let fanOutError: string | undefined;
+    let error: string | undefined;
     for (let i = 0; i < 3; i++) {
-      const reply = await child.ask({ type: "fanout", names, timeoutMs: 20_000 }, "fanout", 30_000);
-      fanOuts.push(reply.ms);
-      if (reply.failed) fanOutError = `${reply.failed} of ${count} fan-out calls failed: ${reply.error}`;
+      const r = await operator!.call<{ ms: number; failed: number; error?: string }>("fanout", {
+        names,
+        timeoutMs: 20_000,
+      });
+      fanOuts.push(r.ms);
+      if (r.failed) error = `${r.failed} of ${count} fan-out calls failed: ${r.error}`;
     }
+
+    const idle0 = await Promise.all([cpu(operator!), ...hosts.map(cpu)]);
+    const w0 = performance.now();
+    await sleep(options.idleMs);
+    const idle1 = await Promise.all([cpu(operator!), ...hosts.map(cpu)]);
+    const pct = (us: number) => (us / ((performance.now() - w0) * 1000)) * 100 * (1000 / count);
+    const idleCpuPctPer1000 = pct(idle1[0]! - idle0[0]!);
+    const idlePluginCpuPctPer1000 = pct(idle1.slice(1).reduce((s, v, i) => s + v - idle0[i + 1]!, 0));
+    log(`  scale: fan-out ${fanOuts.map((f) => f.toFixed(0)).join(", ")} ms; idle CPU measured`);
+
+    // A failed storm keeps the figures measured before it.
+    const storm = await restart(operator!, successor!, port, count, timeoutMs, log).catch(
+      (err): ScaleResult["storm"] => ({
+        allBackMs: null,
+        stopMs: Number.NaN,
+        afterListenMs: null,
+        eventLoopP99Ms: Number.NaN,
+        eventLoopMaxMs: Number.NaN,
+        perSecond: [],
+        error: err instanceof Error ? err.message : String(err),
+      }),
+    );
+    log(`  scale: storm, all back in ${storm.allBackMs?.toFixed(0) ?? "—"} ms`);
     return {
       plugins: count,
+      pluginProcesses: hostCount,
       rssPerSessionKiB: (after.rss - before.rss) / count / 1024,
       heapPerSessionKiB: (after.heapUsed - before.heapUsed) / count / 1024,
       registerAllMs,
+      eventLoopP99Ms: reg.eventLoop.p99Ms,
+      eventLoopMaxMs: reg.eventLoop.maxMs,
       fanOutMs: median(fanOuts.slice(1)),
       fanOutColdMs: fanOuts[0]!,
+      idleCpuPctPer1000,
+      idlePluginCpuPctPer1000,
       operatorRssBaseMiB: before.rss / 1024 / 1024,
-      ...(fanOutError ? { error: fanOutError } : {}),
+      storm,
+      ...(error ? { error } : {}),
     };
   } finally {
-    await Promise.allSettled(connections.map((c) => c.close()));
-    if (child.process.connected) {
-      child.process.send({ type: "stop" } satisfies ChildRequest);
-      const exited = once(child.process, "exit");
-      const timer = setTimeout(() => child.process.kill(), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    // Plugins first: closing the operator first would start 10,000 reconnect loops.
+    await stopAll(workers.filter((w) => w.label.startsWith("plugin-host")));
+    await stopAll(workers.filter((w) => !w.label.startsWith("plugin-host")));
   }
+}
+
+/** Logs the operator's registration count every 5 s until `registration` settles. */
+async function withProgress(
+  operator: Worker,
+  registration: Promise<Registration>,
+  count: number,
+  log: (line: string) => void,
+): Promise<Registration> {
+  const timer = setInterval(() => {
+    operator.call<number>("count", {}, 5_000).then(
+      (n) => log(`  scale: ${n} of ${count} registered`),
+      () => {},
+    );
+  }, 5_000);
+  try {
+    return await registration;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Stops the operator as a rollout would, starts its successor on the same port, and waits for every plugin. */
+async function restart(
+  old: Worker,
+  successor: Worker,
+  port: number,
+  count: number,
+  timeoutMs: number,
+  log: (line: string) => void,
+): Promise<ScaleResult["storm"]> {
+  const t0 = Date.now();
+  await old.stop();
+  const stopMs = Date.now() - t0;
+  await successor.call("listen", { port });
+  const listening = Date.now();
+  const reg = await withProgress(
+    successor,
+    successor.call<Registration>(
+      "waitRegistered",
+      { count, timeoutMs, since: t0, bucketMs: 1_000 },
+      2 * timeoutMs,
+    ),
+    count,
+    log,
+  );
+  return {
+    allBackMs: reg.ok ? reg.doneAt - t0 : null,
+    stopMs,
+    afterListenMs: reg.ok ? reg.doneAt - listening : null,
+    eventLoopP99Ms: reg.eventLoop.p99Ms,
+    eventLoopMaxMs: reg.eventLoop.maxMs,
+    perSecond: reg.curve,
+    ...(reg.ok ? {} : { error: `${reg.registered} of ${count} plugins back within ${timeoutMs} ms` }),
+  };
 }

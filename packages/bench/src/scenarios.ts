@@ -1,50 +1,84 @@
-import { type Bounds, closedLoop, type RunResult, timed } from "./loop.js";
-import type { Variant } from "./variants.js";
+import { closedLoop, type RunResult, timed } from "./loop.js";
+import type { Variant, VariantName } from "./variants.js";
 
-/** One workload, run the same way against every variant. */
-export interface Scenario {
+/** One workload, as plain data so the parent can send it to the caller process. */
+export type ScenarioSpec =
+  | {
+      kind: "unary";
+      name: string;
+      bytes: number;
+      inflight: number;
+      /** Calls of the warm-up run. */
+      warm: number;
+      count: number;
+      maxMs: number;
+    }
+  | { kind: "stream"; name: string; count: number; maxMs: number };
+
+/** The mixed-load scenario: 64 B unary calls, idle and while a bulk transfer runs on the same session. */
+export interface MixedSpec {
   name: string;
-  /** What an "op" is, for the table. */
-  unit: "call" | "msg";
-  warmup(variant: Variant): Promise<unknown>;
-  run(variant: Variant): Promise<RunResult>;
+  /** The transfer: this many server-streamed messages of `chunkBytes`. */
+  chunks: number;
+  chunkBytes: number;
+  /** Calls of the idle measurement. */
+  idleCount: number;
+  maxMs: number;
 }
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-function unary(name: string, bytes: number, inflight: number, warm: number, bounds: Bounds): Scenario {
-  return {
-    name,
-    unit: "call",
-    warmup: (v) => closedLoop(v.unary(bytes, bytes), inflight, { count: warm, maxMs: bounds.maxMs }),
-    run: (v) => closedLoop(v.unary(bytes, bytes), inflight, bounds),
-  };
+/** Every variant runs every scenario; the kube-rbac-proxy variant where the testkit's proxy is available. */
+export const VARIANTS: readonly VariantName[] = ["direct", "tunnel", "call", "proxy", "floor"];
+
+/** Runs one scenario once against one variant (also the warm-up, with `warm`). */
+export function runScenario(spec: ScenarioSpec, variant: Variant, warm = false): Promise<RunResult> {
+  if (spec.kind === "unary") {
+    const call = variant.unary(spec.bytes, spec.bytes);
+    const bounds = warm ? { count: spec.warm, maxMs: spec.maxMs } : spec;
+    return closedLoop(call, spec.inflight, bounds);
+  }
+  const count = warm ? Math.ceil(spec.count / 10) : spec.count;
+  return timed(() => variant.stream(count, spec.maxMs));
 }
 
-function streaming(name: string, count: number, maxMs: number): Scenario {
-  return {
-    name,
-    unit: "msg",
-    warmup: (v) => v.stream(Math.ceil(count / 10), maxMs),
-    run: (v) => timed(() => v.stream(count, maxMs)),
-  };
-}
+const unary = (name: string, bytes: number, inflight: number, warm: number, count: number, maxMs: number) =>
+  ({ kind: "unary", name, bytes, inflight, warm, count, maxMs }) as const;
 
-/** The issue's scenarios; `quick` shrinks every count so the whole suite takes seconds. */
-export function scenarios(quick: boolean): Scenario[] {
+/** The issue's scenarios; `quick` shrinks every count so that the whole suite fits a CI step. */
+export function scenarios(quick: boolean): ScenarioSpec[] {
   if (quick) {
     return [
-      unary("unary 64 B x1", 64, 1, 50, { count: 200, maxMs: 250 }),
-      unary("unary 64 B x64", 64, 64, 256, { count: 1_000, maxMs: 250 }),
-      unary("unary 1 MiB x4", MiB, 4, 4, { count: 8, maxMs: 500 }),
-      streaming("server-stream 64 B", 2_000, 2_000),
+      unary("unary 64 B x1", 64, 1, 100, 400, 250),
+      unary("unary 64 B x64", 64, 64, 512, 3_000, 250),
+      unary("unary 1 MiB x4", MiB, 4, 4, 16, 500),
+      { kind: "stream", name: "server-stream 64 B", count: 5_000, maxMs: 1_000 },
     ];
   }
   return [
-    unary("unary 64 B x1", 64, 1, 2_000, { count: 20_000, maxMs: 2_000 }),
-    unary("unary 64 B x64", 64, 64, 10_000, { count: 100_000, maxMs: 2_000 }),
-    unary("unary 1 MiB x4", MiB, 4, 40, { count: 400, maxMs: 3_000 }),
-    streaming("server-stream 64 B", 100_000, 15_000),
+    unary("unary 64 B x1", 64, 1, 2_000, 20_000, 2_000),
+    unary("unary 64 B x64", 64, 64, 10_000, 100_000, 2_000),
+    unary("unary 1 MiB x4", MiB, 4, 40, 400, 3_000),
+    { kind: "stream", name: "server-stream 64 B", count: 100_000, maxMs: 10_000 },
   ];
+}
+
+/** The mixed-load scenario: 64 MiB in 1 MiB messages (16 MiB in quick mode). */
+export function mixedScenario(quick: boolean): MixedSpec {
+  return quick
+    ? {
+        name: "mixed: 64 B unary x1 during 16 MiB transfer",
+        chunks: 16,
+        chunkBytes: MiB,
+        idleCount: 300,
+        maxMs: 2_000,
+      }
+    : {
+        name: "mixed: 64 B unary x1 during 64 MiB transfer",
+        chunks: 64,
+        chunkBytes: MiB,
+        idleCount: 1_000,
+        maxMs: 10_000,
+      };
 }

@@ -8,6 +8,8 @@ import type {
 import type {
   SimpleRequest,
   SimpleResponse,
+  StreamingOutputCallRequest,
+  StreamingOutputCallResponse,
   TestServiceServer,
 } from "@operator-plugin-framework/proto/testing";
 
@@ -27,8 +29,27 @@ export const testService: TestServiceServer = {
   },
   emptyCall: unimplemented,
   unimplementedCall: unimplemented,
-  streamingOutputCall(call) {
-    call.emit("error", { code: status.UNIMPLEMENTED, details: "not used by the benchmark" });
+  // The mixed-load scenario's bulk transfer: one message per response parameter, honouring backpressure.
+  streamingOutputCall(call: ServerWritableStream<StreamingOutputCallRequest, StreamingOutputCallResponse>) {
+    const sizes = call.request.responseParameters.map((p) => p.size);
+    let next = 0;
+    let done = false;
+    call.on("cancelled", () => {
+      done = true;
+    });
+    const pump = () => {
+      while (!done && next < sizes.length) {
+        if (!call.write({ payload: { body: zeros.subarray(0, sizes[next++]) } })) {
+          call.once("drain", pump);
+          return;
+        }
+      }
+      if (!done) {
+        done = true;
+        call.end();
+      }
+    };
+    pump();
   },
   streamingInputCall: unimplemented,
   fullDuplexCall(call) {

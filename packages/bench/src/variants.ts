@@ -1,46 +1,54 @@
-import { credentials, Server, ServerCredentials } from "@grpc/grpc-js";
+import { credentials } from "@grpc/grpc-js";
 import { GreeterServiceClient, GreeterServiceService } from "@operator-plugin-framework/proto/example";
-import { TestServiceClient, TestServiceService } from "@operator-plugin-framework/proto/testing";
-import { startTestPlugin, startTestServer } from "@operator-plugin-framework/testkit";
-import { startFakeKubeRbacProxy } from "@operator-plugin-framework/testkit/proxy";
-import type { TestCertificates } from "@operator-plugin-framework/testkit/tls";
-import { BurstPipe, EchoPipe, FloorClient, floorService, floorServiceDefinition } from "./floor.js";
-import { greeterService, testService } from "./services.js";
+import {
+  type SimpleRequest,
+  TestServiceClient,
+  TestServiceService,
+} from "@operator-plugin-framework/proto/testing";
+import type { PluginHandle } from "@operator-plugin-framework/server";
+import { BurstPipe, EchoPipe, FloorClient } from "./floor.js";
+import { BIG } from "./limits.js";
 
-/** direct, floor: baselines; tunnel: plugin to operator; proxy: the same through the fake kube-rbac-proxy. */
-export type VariantName = "direct" | "tunnel" | "proxy" | "floor";
+/**
+ * direct, floor: baselines over grpc-js. tunnel: the operator calls the plugin
+ * with the generated client (`handle.client(Ctor)`); call: the same through
+ * `handle.call()` (and `handle.service()` for streaming); proxy: the tunnel
+ * with the plugin behind the fake kube-rbac-proxy.
+ */
+export type VariantName = "direct" | "tunnel" | "call" | "proxy" | "floor";
 
-/** One way of reaching the benchmark services. */
+/** One way of reaching the benchmark services, seen from the caller. */
 export interface Variant {
   readonly name: VariantName;
   /** A function making one unary round trip with these payload sizes. */
   unary(requestBytes: number, responseBytes: number): () => Promise<void>;
   /** Receives up to `count` server-streamed messages of about 64 bytes within `maxMs`; resolves with how many arrived. */
   stream(count: number, maxMs: number): Promise<number>;
-  close(): Promise<void>;
+  /** Receives `chunks` server-streamed messages of `chunkBytes` each (the mixed-load transfer). */
+  transfer?(chunks: number, chunkBytes: number): Promise<void>;
+  close(): void;
 }
 
 const zeros = Buffer.alloc(4 * 1024 * 1024);
-const BIG = { "grpc.max_receive_message_length": 16 * 1024 * 1024, "grpc.max_send_message_length": -1 };
 
-type Greeter = InstanceType<typeof GreeterServiceClient>;
+function simpleRequest(requestBytes: number, responseBytes: number): SimpleRequest {
+  return {
+    responseSize: responseBytes,
+    payload: { body: zeros.subarray(0, requestBytes) },
+    responseStatus: undefined,
+    sleepMs: 0,
+  };
+}
+
 type Tester = InstanceType<typeof TestServiceClient>;
+type Greeter = InstanceType<typeof GreeterServiceClient>;
 
-function protoVariant(
-  name: VariantName,
-  tester: Tester,
-  greeter: Greeter,
-  close: () => Promise<void>,
-): Variant {
+/** A variant that uses generated ts-proto clients, whatever channel is under them. */
+export function generatedVariant(name: VariantName, tester: Tester, greeter: Greeter): Variant {
   return {
     name,
     unary(requestBytes, responseBytes) {
-      const request = {
-        responseSize: responseBytes,
-        payload: { body: zeros.subarray(0, requestBytes) },
-        responseStatus: undefined,
-        sleepMs: 0,
-      };
+      const request = simpleRequest(requestBytes, responseBytes);
       return () =>
         new Promise<void>((resolve, reject) => {
           tester.unaryCall(request, (err) => (err ? reject(err) : resolve()));
@@ -68,38 +76,80 @@ function protoVariant(
         });
       });
     },
-    close,
+    transfer(chunks, chunkBytes) {
+      return new Promise<void>((resolve, reject) => {
+        const responseParameters = Array.from({ length: chunks }, () => ({
+          size: chunkBytes,
+          intervalUs: 0,
+        }));
+        const call = tester.streamingOutputCall({
+          responseParameters,
+          payload: undefined,
+          responseStatus: undefined,
+        });
+        call.on("data", () => {});
+        call.on("error", reject);
+        call.on("end", resolve);
+      });
+    },
+    close() {
+      tester.close();
+      greeter.close();
+    },
   };
 }
 
-/** grpc-js client → grpc-js server over loopback TCP. Also hosts the floor's raw service. */
-export async function startDirect(): Promise<{ direct: Variant; floor: Variant }> {
-  const server = new Server(BIG);
-  server.addService(TestServiceService, testService);
-  server.addService(GreeterServiceService, greeterService);
-  server.addService(floorServiceDefinition, floorService);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
-    ),
-  );
-  const address = `127.0.0.1:${port}`;
+/** The generated clients of a direct grpc-js connection. */
+export function directVariant(target: string): Variant {
   const insecure = credentials.createInsecure();
-  const tester = new TestServiceClient(address, insecure, BIG);
-  const greeter = new GreeterServiceClient(address, insecure, BIG);
-  const floorClient = new FloorClient(address, insecure, BIG);
-  const echo = new EchoPipe(floorClient.echo());
-  let closed: Promise<void> | undefined;
-  const closeAll = () => {
-    closed ??= (async () => {
-      echo.close();
-      for (const c of [tester, greeter, floorClient]) c.close();
-      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-    })();
-    return closed;
+  return generatedVariant(
+    "direct",
+    new TestServiceClient(target, insecure, BIG),
+    new GreeterServiceClient(target, insecure, BIG),
+  );
+}
+
+/** The generated clients of a plugin, made from its handle. */
+export function handleVariant(name: "tunnel" | "proxy", handle: PluginHandle): Variant {
+  return generatedVariant(
+    name,
+    handle.client(TestServiceClient, BIG),
+    handle.client(GreeterServiceClient, BIG),
+  );
+}
+
+/** `handle.call()` for unary calls, `handle.service()` for streaming: the promise API. */
+export function callVariant(handle: PluginHandle): Variant {
+  const greeter = handle.service(GreeterServiceService);
+  return {
+    name: "call",
+    unary(requestBytes, responseBytes) {
+      const request = simpleRequest(requestBytes, responseBytes);
+      return async () => {
+        await handle.call(TestServiceService.unaryCall, request);
+      };
+    },
+    async stream(count, maxMs) {
+      let received = 0;
+      const signal = AbortSignal.timeout(maxMs);
+      try {
+        for await (const _ of greeter.countGreetings({ name: "", count }, { signal })) received++;
+      } catch (err) {
+        if (!signal.aborted) throw err;
+      }
+      if (!signal.aborted && received !== count)
+        throw new Error(`stream ended after ${received} of ${count} messages`);
+      return received;
+    },
+    close() {},
   };
-  const direct = protoVariant("direct", tester, greeter, closeAll);
-  const floor: Variant = {
+}
+
+/** Raw messages on one long-lived grpc-js bidi stream to the callee's floor service. */
+export function floorVariant(target: string): Variant {
+  const client = new FloorClient(target, credentials.createInsecure(), BIG);
+  const echo = new EchoPipe(client.echo());
+  return {
     name: "floor",
     unary(requestBytes) {
       // One message each way; the echo is as large as the request.
@@ -107,58 +157,10 @@ export async function startDirect(): Promise<{ direct: Variant; floor: Variant }
       return () => echo.ping(message);
     },
     // A fresh stream per run, so a run cut short cannot spill into the next.
-    stream: (count, maxMs) => new BurstPipe(floorClient.burst()).receive(count, 64, maxMs),
-    close: closeAll,
+    stream: (count, maxMs) => new BurstPipe(client.burst()).receive(count, 64, maxMs),
+    close() {
+      echo.close();
+      client.close();
+    },
   };
-  return { direct, floor };
-}
-
-/**
- * Operator (a plugin server) and one plugin in this process; calls go through
- * the plugin's stream. With `certs`, the plugin reaches the operator through
- * the testkit's fake kube-rbac-proxy (TLS + bearer token in, h2c out), as in
- * a cluster.
- */
-export async function startTunnel(certs?: TestCertificates): Promise<Variant> {
-  const limit = 16 * 1024 * 1024;
-  const operator = await startTestServer({ maxReceiveMessageSize: limit, maxSendMessageSize: limit });
-  const cleanups: (() => Promise<void>)[] = [() => operator.close()];
-  try {
-    let target = operator.target;
-    let tls: { ca: string } | undefined;
-    if (certs) {
-      const proxy = await startFakeKubeRbacProxy({
-        upstream: operator.target,
-        tls: certs.server,
-        authenticate: async () => ({ user: "system:serviceaccount:bench:plugin", groups: [] }),
-        authorize: async () => true,
-      });
-      cleanups.unshift(() => proxy.close());
-      target = proxy.url;
-      tls = { ca: certs.ca.cert };
-    }
-    const plugin = await startTestPlugin({
-      name: "bench",
-      target,
-      ...(tls ? { tls, token: "bench-token" } : {}),
-      maxReceiveMessageSize: limit,
-      maxSendMessageSize: limit,
-      services: [
-        [TestServiceService, testService],
-        [GreeterServiceService, greeterService],
-      ],
-    });
-    cleanups.unshift(() => plugin.close());
-  } catch (err) {
-    for (const cleanup of cleanups) await cleanup().catch(() => {});
-    throw err;
-  }
-  const handle = operator.registry.get("bench");
-  const tester = handle.client(TestServiceClient, BIG);
-  const greeter = handle.client(GreeterServiceClient, BIG);
-  return protoVariant(certs ? "proxy" : "tunnel", tester, greeter, async () => {
-    tester.close();
-    greeter.close();
-    for (const cleanup of cleanups) await cleanup().catch(() => {});
-  });
 }

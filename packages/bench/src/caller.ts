@@ -1,0 +1,135 @@
+// The caller role: the operator (a plugin server) and the grpc-js clients of
+// the baselines. Every measured run happens here; the parent only sequences.
+import { createPluginServer, type PluginServer, quietLogger } from "@operator-plugin-framework/server";
+import { LIMIT } from "./limits.js";
+import { sequentialUntil } from "./loop.js";
+import { type MixedSpec, runScenario, type ScenarioSpec } from "./scenarios.js";
+import { median, quantile } from "./stats.js";
+import {
+  callVariant,
+  directVariant,
+  floorVariant,
+  handleVariant,
+  type Variant,
+  type VariantName,
+} from "./variants.js";
+import { cpuMicros, type Handlers } from "./worker-protocol.js";
+
+/** One measured run of one variant, as the caller reports it. */
+export interface Round {
+  ops: number;
+  elapsedMs: number;
+  p50us: number | null;
+  p99us: number | null;
+  /** CPU time of the caller process during the run, µs. */
+  cpuUs: number;
+}
+
+/** Arguments of `setup`: where the callee's services are, and the plugins' names. */
+export interface SetupArgs {
+  directTarget: string;
+  tunnelPlugin: string;
+  /** The plugin connected through the fake kube-rbac-proxy, if any. */
+  proxyPlugin?: string;
+}
+
+/** The mixed-load result of one round, µs. */
+export interface MixedRound {
+  idleP50us: number;
+  idleP99us: number;
+  loadedP50us: number;
+  loadedP99us: number;
+  loadedCalls: number;
+  /** Transfers made (back to back, until as many loaded calls as idle ones) and their median duration. */
+  transfers: number;
+  transferMs: number;
+}
+
+export function createCaller(): Handlers {
+  let operator: PluginServer | undefined;
+  let running: Promise<void> | undefined;
+  const variants = new Map<VariantName, Variant>();
+  const variant = (name: VariantName) => {
+    const v = variants.get(name);
+    if (!v) throw new Error(`variant ${name} is not set up`);
+    return v;
+  };
+  return {
+    /** Starts the operator on an ephemeral loopback port; resolves with its target. */
+    async startOperator(): Promise<string> {
+      operator = createPluginServer({
+        listen: "127.0.0.1:0",
+        authenticator: "none",
+        drainGraceMs: 1_000,
+        logger: quietLogger,
+        maxReceiveMessageSize: LIMIT,
+        maxSendMessageSize: LIMIT,
+      });
+      running = operator.start();
+      const [address] = await operator.ready();
+      return `http://${address}`;
+    },
+    /** Makes the variants; the plugins must be registered by now. */
+    setup(args: SetupArgs): VariantName[] {
+      if (!operator) throw new Error("setup before startOperator");
+      variants.set("direct", directVariant(args.directTarget));
+      variants.set("floor", floorVariant(args.directTarget));
+      const tunnel = operator.registry.get(args.tunnelPlugin);
+      variants.set("tunnel", handleVariant("tunnel", tunnel));
+      variants.set("call", callVariant(tunnel));
+      if (args.proxyPlugin)
+        variants.set("proxy", handleVariant("proxy", operator.registry.get(args.proxyPlugin)));
+      return [...variants.keys()];
+    },
+    /** One run of a scenario against a variant, with this process's CPU time over it. */
+    async run(args: { spec: ScenarioSpec; variant: VariantName; warm?: boolean }): Promise<Round> {
+      const v = variant(args.variant);
+      const cpu0 = cpuMicros();
+      const r = await runScenario(args.spec, v, args.warm);
+      const cpuUs = cpuMicros() - cpu0;
+      const has = r.latenciesUs.length > 0;
+      return {
+        ops: r.ops,
+        elapsedMs: r.elapsedMs,
+        p50us: has ? quantile(r.latenciesUs, 0.5) : null,
+        p99us: has ? quantile(r.latenciesUs, 0.99) : null,
+        cpuUs,
+      };
+    },
+    /** 64 B unary calls one at a time, idle, then while a bulk transfer runs on the same channel or session. */
+    async mixed(args: { spec: MixedSpec; variant: VariantName }): Promise<MixedRound> {
+      const v = variant(args.variant);
+      const { spec } = args;
+      if (!v.transfer) throw new Error(`variant ${v.name} has no bulk transfer`);
+      const call = v.unary(64, 64);
+      const idle = await sequentialUntil(call, undefined, spec.idleCount, spec.maxMs);
+      // Transfers back to back until as many loaded calls as idle ones: one
+      // transfer may be over before a p99 means anything.
+      const loaded: number[] = [];
+      const transfers: number[] = [];
+      const stopAt = performance.now() + spec.maxMs;
+      while (loaded.length < idle.length && performance.now() < stopAt) {
+        const start = performance.now();
+        const transfer = v.transfer(spec.chunks, spec.chunkBytes).then(() => performance.now() - start);
+        loaded.push(...(await sequentialUntil(call, transfer, Number.POSITIVE_INFINITY, spec.maxMs)));
+        transfers.push(await transfer);
+      }
+      const transferMs = median(transfers);
+      return {
+        idleP50us: quantile(idle, 0.5),
+        idleP99us: quantile(idle, 0.99),
+        loadedP50us: quantile(loaded, 0.5),
+        loadedP99us: quantile(loaded, 0.99),
+        loadedCalls: loaded.length,
+        transfers: transfers.length,
+        transferMs,
+      };
+    },
+    async close(): Promise<void> {
+      for (const v of variants.values()) v.close();
+      variants.clear();
+      await operator?.stop();
+      await running?.catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,35 @@
+// A process holding many plugins of the scale scenario, each with its own
+// HTTP/2 connection to the operator, as separate pods would have.
+import { setImmediate } from "node:timers/promises";
+import { connectPlugin, type PluginConnection, quietLogger } from "@operator-plugin-framework/client";
+import { GreeterServiceService } from "@operator-plugin-framework/proto/example";
+import { greeterService } from "./services.js";
+import type { Handlers } from "./worker-protocol.js";
+
+export function createPluginHost(): Handlers {
+  const connections: PluginConnection[] = [];
+  return {
+    /** Starts connecting one plugin per name; resolves once all have started (the operator counts registrations). */
+    async connect(args: { target: string; names: string[] }): Promise<void> {
+      for (const [i, name] of args.names.entries()) {
+        // Pods do not start in one event-loop turn either: a host that built
+        // 2,500 channels in one turn would stall its own connections for seconds.
+        if (i % 100 === 99) await setImmediate();
+        connections.push(
+          connectPlugin({
+            name,
+            target: args.target,
+            services: [[GreeterServiceService, greeterService]],
+            drainGraceMs: 1_000,
+            logger: quietLogger,
+            grpcOptions: { "grpc.use_local_subchannel_pool": 1 },
+          }),
+        );
+      }
+    },
+    async close(): Promise<void> {
+      await Promise.allSettled(connections.map((c) => c.close()));
+      connections.length = 0;
+    },
+  };
+}
