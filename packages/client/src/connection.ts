@@ -249,21 +249,21 @@ export class Connection implements PluginConnection {
 /**
  * Every failed attempt is a warning with the reason (a plugin that cannot
  * reach its operator must say so by default); registering is info, and the
- * rest debug.
+ * rest debug. The message stays the same for each state, so log queries and
+ * scripts can match it; the reason is in the fields (`details`, and `code`
+ * with its name in `codeName`).
  */
 function logConnectionState(logger: Logger, plugin: string, state: ConnectionState): void {
+  const message = `plugin connection ${state.state}`;
   switch (state.state) {
     case "reconnecting":
     case "rejected":
-      logger.warn(
-        { plugin, target: state.target, code: status[state.code] ?? state.code, retryInMs: state.delayMs },
-        `plugin connection ${state.state}: ${state.details}`,
-      );
+      logger.warn({ plugin, ...state, codeName: status[state.code] ?? String(state.code) }, message);
       return;
     case "registered":
-      logger.info({ plugin, target: state.target, sessionId: state.sessionId }, "plugin registered");
+      logger.info({ plugin, ...state }, message);
       return;
     default:
-      logger.debug({ plugin, ...state }, `plugin connection ${state.state}`);
+      logger.debug({ plugin, ...state }, message);
   }
 }

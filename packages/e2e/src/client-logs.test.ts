@@ -38,15 +38,18 @@ describe("a plugin's logs", () => {
         });
       });
       const warning = lines.find((line) => line.level === "warn");
-      expect(warning?.msg).toMatch(/^plugin connection reconnecting: /);
+      expect(warning?.msg).toBe("plugin connection reconnecting");
+      expect(warning?.obj.details).toEqual(expect.any(String));
       expect(warning?.obj).toMatchObject({
         plugin: "aws",
         target: socket,
-        code: "UNAVAILABLE",
+        codeName: "UNAVAILABLE",
       });
       const operator = await startTestServer({ listen: socket });
       await connection.registered();
-      expect(lines.some((line) => line.level === "info" && line.msg === "plugin registered")).toBe(true);
+      expect(lines.some((line) => line.level === "info" && line.msg === "plugin connection registered")).toBe(
+        true,
+      );
       await connection.close();
       await operator.close();
     } finally {
