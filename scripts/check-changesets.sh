@@ -16,7 +16,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 # shellcheck source=lib/base-ref.sh
 source scripts/lib/base-ref.sh
-PUBLIC_PACKAGES=(proto wire registry server client auth testkit)
+PUBLIC_PACKAGES=(proto wire registry server client auth testkit cli)
 
 resolve_base_ref
 if [[ -z "$BASE_REF" ]]; then

@@ -9,7 +9,8 @@
 #    ranges and applies publishConfig;
 # 2. in fresh directories outside the repo, with plain npm:
 #    - plugin role: npm install client auth; no @kubernetes/* may be installed;
-#    - operator role: npm install server registry auth @kubernetes/client-node@^1.4;
+#    - operator role: npm install server registry auth cli @kubernetes/client-node@^1.4
+#      (and runs the installed `opf --help`);
 #    prints each role's install size and fails above its budget;
 # 3. checks every installed package (scripts/publish-smoke/inspect-installed.cjs):
 #    no opf-source condition or src/ in what was published, require() == import();
@@ -24,7 +25,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=lib/local-registry.sh
 source "$ROOT/scripts/lib/local-registry.sh"
 
-PUBLIC_PACKAGES=(proto wire registry server client auth testkit)
+PUBLIC_PACKAGES=(proto wire registry server client auth testkit cli)
 # Install sizes (node_modules, KiB) that a change must not silently grow past.
 # Measured with Node 20 and npm 10: plugin role ~17 MiB, operator role ~86 MiB
 # (@kubernetes/client-node and its dependencies are most of it).
@@ -86,11 +87,16 @@ else
 fi
 
 echo
-echo "==> operator role: npm install server registry auth @kubernetes/client-node@^1.4"
+echo "==> operator role: npm install server registry auth cli @kubernetes/client-node@^1.4"
 OPERATOR_DIR="$WORK/operator-role"
 new_project "$OPERATOR_DIR"
 npm_in "$OPERATOR_DIR" install @operator-plugin-framework/server @operator-plugin-framework/registry \
-  @operator-plugin-framework/auth "@kubernetes/client-node@^1.4"
+  @operator-plugin-framework/auth @operator-plugin-framework/cli "@kubernetes/client-node@^1.4"
+if (cd "$OPERATOR_DIR" && npx --no-install opf --help) | grep -q '^usage: opf'; then
+  echo "npx opf --help: ok"
+else
+  fail "the installed opf command does not print its usage"
+fi
 
 echo
 echo "==> install sizes"

@@ -20,6 +20,7 @@ const knownExports = {
   client: { ".": ["connectPlugin"] },
   auth: { "./token": ["staticToken"], "./operator": ["subjectAccessReviewNameAuthorizer"] },
   testkit: { ".": ["startTestServer"] },
+  cli: { ".": ["runCli"] },
 };
 
 function filesUnder(dir) {
