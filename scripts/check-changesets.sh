@@ -43,7 +43,7 @@ for pkg in "${PUBLIC_PACKAGES[@]}"; do
     "packages/$pkg/package.json" ':(exclude)*.test.ts' ':(exclude)*.test-support.ts')"
   [[ -n "$changed" ]] || continue
   name="@operator-plugin-framework/$pkg"
-  if node -e 'const p=require(process.argv[1]); process.exit(p.releases.some(r=>r.name===process.argv[2])?0:1)' \
+  if node -e 'const p=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); process.exit(p.releases.some(r=>r.name===process.argv[2])?0:1)' \
     "$plan" "$name"; then
     echo "  ok      $name changed and has a changeset"
   else
