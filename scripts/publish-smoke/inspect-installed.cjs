@@ -38,7 +38,11 @@ async function inspect(pkg) {
   const text = JSON.stringify(manifest.exports);
   if (text.includes("opf-source")) problems.push("exports has the opf-source condition");
   if (text.includes("./src/")) problems.push("exports points into src/");
-  if (existsSync(join(dir, "src"))) problems.push("src/ was published");
+  // Documentation under src/ (testkit's proxy README) may ship; code may not.
+  const srcCode = existsSync(join(dir, "src"))
+    ? filesUnder(join(dir, "src")).filter((f) => !f.endsWith(".md"))
+    : [];
+  if (srcCode.length > 0) problems.push(`src/ was published: ${srcCode.slice(0, 3).join(", ")}`);
   const sources = filesUnder(dir).filter((f) => /\.[cm]?ts$/.test(f) && !/\.d\.[cm]?ts$/.test(f));
   if (sources.length > 0) problems.push(`TypeScript sources published: ${sources.slice(0, 3).join(", ")}`);
   if (!existsSync(join(dir, "LICENSE"))) problems.push("no LICENSE file");
