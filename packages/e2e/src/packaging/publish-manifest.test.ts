@@ -29,7 +29,7 @@ describe("what pnpm publish puts in each public package's manifest", () => {
       const manifest = readManifest(dir) as ReturnType<typeof readManifest> & PublishFields;
       const published = manifest.publishConfig?.exports;
       expect(published, "publishConfig.exports").toBeDefined();
-      expect(published).toEqual(
+      expect(published, "run `node scripts/sync-publish-config.mjs`").toEqual(
         Object.fromEntries(
           Object.entries(manifest.exports ?? {}).map(([path, target]) => [
             path,
