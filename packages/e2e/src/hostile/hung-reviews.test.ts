@@ -7,7 +7,8 @@ import { type OperatorProcess, startOperatorProcess } from "./operator-process.j
 import { connectRaw, openRawPluginStream, registerMessage } from "./raw-h2-stream.js";
 
 const AUDIENCE = "operator";
-const REVIEW_TIMEOUT_MS = 1_000;
+// Long enough that a healthy review completes in time on a loaded machine.
+const REVIEW_TIMEOUT_MS = 2_000;
 const STREAMS = 100;
 const sa = (name: string) => `system:serviceaccount:plugins:${name}`;
 
