@@ -80,11 +80,6 @@ export class StreamAdmission {
     return identity;
   }
 
-  /** The current phase. */
-  get state(): AdmissionPhase {
-    return this.phase;
-  }
-
   /**
    * The status for a stream not admitted within `timeoutMs` of opening:
    * DEADLINE_EXCEEDED when `register` never came, UNAVAILABLE (the plugin
