@@ -80,6 +80,8 @@ export class PluginStream {
     };
     this.untrack = ctx.track(this);
     this.admission = new StreamAdmission(ctx, call);
+    // A stream whose identity is refused ends at once, not at the register timeout.
+    this.admission.identity.catch((err: unknown) => this.fail(err));
     this.registerTimer = setTimeout(() => {
       const timedOut = this.admission.timedOut(ctx.registerTimeoutMs);
       this.end(timedOut.code, timedOut.details);
