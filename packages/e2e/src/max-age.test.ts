@@ -1,4 +1,5 @@
 import type { PluginIdentity } from "@operator-plugin-framework/auth";
+import { allowAllNames } from "@operator-plugin-framework/auth/operator";
 import { GreeterServiceService } from "@operator-plugin-framework/proto/example";
 import { startTestPlugin, startTestServer } from "@operator-plugin-framework/testkit";
 import { describe, expect, it } from "vitest";
@@ -13,10 +14,11 @@ describe("maximum connection age", () => {
       authenticator: {
         mode: "test",
         async authenticate({ headers }): Promise<PluginIdentity> {
-          tokensSeen.push(String(headers.authorization));
+          tokensSeen.push(String(headers.authorization?.[0]));
           return { user: "system:serviceaccount:plugins:aging", groups: [] };
         },
       },
+      authorizeName: allowAllNames(),
     });
     let rotation = 0;
     const plugin = await startTestPlugin({

@@ -1,5 +1,6 @@
 import { status } from "@grpc/grpc-js";
 import {
+  allowAllNames,
   proxyHeaderAuthenticator,
   subjectAccessReviewNameAuthorizer,
   tokenReviewAuthenticator,
@@ -218,6 +219,7 @@ describe("a server that does not trust proxy headers", () => {
     await using server = await startTestServer({
       tls: certs.server,
       authenticator: tokenReviewAuthenticator({ kubeConfig: kube.kubeConfig(), audiences: [AUDIENCE] }),
+      authorizeName: allowAllNames(),
     });
     const plugin = connectPlugin({
       name: "gcp",

@@ -7,8 +7,10 @@ import { PluginFrameworkError } from "@operator-plugin-framework/wire";
 export type ListenAddress = { kind: "unix"; path: string } | { kind: "tcp"; host: string; port: number };
 
 /**
- * Parses "unix:///abs/path", "127.0.0.1:PORT" or "[::1]:PORT" (port 0 picks a
- * free one). Throws INVALID_ARGUMENT for anything else.
+ * Parses "unix:///abs/path", "HOST:PORT" or "[IPV6]:PORT" (port 0 picks a
+ * free one), e.g. "127.0.0.1:9443" behind kube-rbac-proxy. Throws
+ * INVALID_ARGUMENT for anything else. Which hosts are safe depends on the
+ * authenticator; `createPluginServer` enforces that (proxy-header mode: loopback only).
  */
 export function parseListenAddress(address: string): ListenAddress {
   if (address.startsWith("unix://")) {

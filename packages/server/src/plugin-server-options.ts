@@ -8,8 +8,11 @@ import type { HealthOptions } from "./health/operator-health.js";
 export interface PluginServerOptions {
   /**
    * Where to listen: "127.0.0.1:PORT" (behind kube-rbac-proxy), "[::1]:PORT",
-   * or "unix:///abs/path". Port 0 picks a free port; `addresses` reports it.
-   * Several addresses may be given.
+   * "unix:///abs/path", or "HOST:PORT" for an address reachable from outside
+   * the pod (in-process authentication with `tls`). Port 0 picks a free port;
+   * `addresses` reports it. Several addresses may be given. With
+   * `proxyHeaderAuthenticator()`, any address but loopback or a unix socket is
+   * refused (INVALID_ARGUMENT) unless it names its proxy in `trustProxyHeadersFrom`.
    */
   listen: string | string[];
   /** The registry sessions are added to. Default: a new one, at `server.registry`. */
@@ -23,7 +26,14 @@ export interface PluginServerOptions {
    * that forgot to choose should be told.
    */
   authenticator?: StreamAuthenticator | "none";
-  /** Decides whether an identity may register a name. Default: any name. */
+  /**
+   * Decides whether an identity may register a name:
+   * `subjectAccessReviewNameAuthorizer({ kubeConfig })`, `nameAuthorizer(policy)`,
+   * or `allowAllNames()`. Required with an `authenticator`: without it
+   * `createPluginServer` throws INVALID_ARGUMENT, since any plugin could
+   * otherwise take another's name and its calls; `allowAllNames()` is the
+   * explicit opt-out. Default: any name, only without an authenticator.
+   */
   authorizeName?: PluginNameAuthorizer;
   /** TLS for the listener (in-process authentication mode). Default: plaintext. */
   tls?: { cert: string | Buffer; key: string | Buffer };
@@ -37,7 +47,11 @@ export interface PluginServerOptions {
   initialWindowSize?: number;
   /** Largest chunk a plugin may send in one frame. Default 1 MiB. */
   maxChunkSize?: number;
-  /** Time a new stream has to send `register`. Default 10 000 ms. */
+  /**
+   * Time a new stream has to send `register` and be admitted (authenticated,
+   * name authorized). Past it the stream ends with DEADLINE_EXCEEDED when no
+   * `register` came, or UNAVAILABLE naming the check still pending. Default 10 000 ms.
+   */
   registerTimeoutMs?: number;
   /**
    * Liveness pings to revision-1 plugins: a plugin that does not answer one
@@ -51,6 +65,11 @@ export interface PluginServerOptions {
    * stream, with a fresh token that is authenticated and authorized again,
    * and no call fails. This is how rotated tokens and revoked RBAC reach
    * long-lived streams. Default: none (sessions live until they end).
+   *
+   * Authenticators cache review results, so a revoked token is re-admitted at
+   * each max-age cycle until its cache entry expires: see
+   * `tokenReviewAuthenticator({ cacheTtlMs })` (default 120 000 ms) and the
+   * `allowCacheTtlMs` of the SubjectAccessReviews (default 300 000 ms).
    */
   maxConnectionAgeMs?: number;
   /** On stop, time in-flight calls have to finish before they are cut. Default 10 000 ms. */

@@ -2,6 +2,7 @@ import { unlink } from "node:fs/promises";
 import { Server, ServerCredentials, status } from "@grpc/grpc-js";
 import { createPluginRegistry, type PluginRegistry } from "@operator-plugin-framework/registry";
 import { PluginStreamServiceDefinition, raceTimeout } from "@operator-plugin-framework/wire";
+import { checkAuthOptions } from "./auth-checks.js";
 import { OperatorHealth } from "./health/operator-health.js";
 import {
   formatListenAddress,
@@ -12,6 +13,7 @@ import {
 import type { PluginServerOptions } from "./plugin-server-options.js";
 import { PluginStream, type StreamContext } from "./plugin-stream.js";
 import { resolveStreamContext } from "./stream-context.js";
+import { keepRepeatedHeaders } from "./stream-headers.js";
 
 /** A plugin server; see {@link createPluginServer}. */
 export interface PluginServer extends AsyncDisposable {
@@ -90,6 +92,11 @@ export class PluginServerImpl implements PluginServer {
     });
     this.listen = resolved.listen;
     this.context = resolved.context;
+    checkAuthOptions({
+      authenticator: options.authenticator,
+      authorizeName: options.authorizeName,
+      listen: this.listen,
+    });
   }
 
   /** Which state the server is in (for tests and diagnostics). */
@@ -220,6 +227,7 @@ export class PluginServerImpl implements PluginServer {
           err ? reject(err) : resolve(bound),
         ),
       );
+      keepRepeatedHeaders(grpc);
       if (address.kind === "unix") this.socketsCreated.push(address.path);
       this.addresses.push(formatListenAddress(address, port));
     }

@@ -12,7 +12,6 @@ import {
   effectiveSettings,
   isStatusError,
   type Logger,
-  PLUGIN_STREAM_PATH,
   PluginFrameworkError,
   PROTOCOL_REVISION,
   protocolViolation,
@@ -21,6 +20,7 @@ import {
 import { validateRegister } from "./register.js";
 import { SeedSession } from "./seed-session.js";
 import type { DrainOptions, SessionBase } from "./session-base.js";
+import { StreamAdmission } from "./stream-admission.js";
 import type { SessionTransport } from "./transport.js";
 import { type KeepaliveSettings, TunnelSession } from "./tunnel-session.js";
 
@@ -60,7 +60,7 @@ export class PluginStream {
   private removeFromRegistry: (() => void) | undefined;
   private readonly pending: PluginStreamMessage[] = [];
   private readonly registerTimer: NodeJS.Timeout;
-  private readonly identity: Promise<PluginIdentity | undefined>;
+  private readonly admission: StreamAdmission;
   private readonly untrack: () => void;
   private readonly transport: SessionTransport;
   private drainListener: (() => void) | undefined;
@@ -79,12 +79,13 @@ export class PluginStream {
       end: (code, details) => this.end(code, details),
     };
     this.untrack = ctx.track(this);
-    this.registerTimer = setTimeout(
-      () => this.end(status.DEADLINE_EXCEEDED, `no register message within ${ctx.registerTimeoutMs} ms`),
-      ctx.registerTimeoutMs,
-    );
-    this.identity = this.authenticate();
-    this.identity.catch(() => {});
+    this.admission = new StreamAdmission(ctx, call);
+    // A stream whose identity is refused ends at once, not at the register timeout.
+    this.admission.identity.catch((err: unknown) => this.fail(err));
+    this.registerTimer = setTimeout(() => {
+      const timedOut = this.admission.timedOut(ctx.registerTimeoutMs);
+      this.end(timedOut.code, timedOut.details);
+    }, ctx.registerTimeoutMs);
     call.on("data", (message: PluginStreamMessage) => this.onMessage(message));
     call.on("drain", () => this.drainListener?.());
     call.on("end", () => this.end(status.OK, "plugin closed its stream"));
@@ -164,19 +165,6 @@ export class PluginStream {
     this.call.removeAllListeners("data");
   }
 
-  private async authenticate(): Promise<PluginIdentity | undefined> {
-    if (!this.ctx.authenticator) return undefined;
-    const headers: Record<string, string | string[]> = {};
-    for (const [key, value] of Object.entries(this.call.metadata.getMap())) {
-      if (typeof value === "string") headers[key] = value;
-    }
-    return this.ctx.authenticator.authenticate({
-      headers,
-      peer: this.call.getPeer(),
-      path: PLUGIN_STREAM_PATH,
-    });
-  }
-
   private onMessage(message: PluginStreamMessage): void {
     try {
       switch (this.state) {
@@ -213,18 +201,7 @@ export class PluginStream {
   private async register(register: PluginRegister): Promise<void> {
     try {
       const services = validateRegister(register);
-      const identity = await this.identity;
-      if (this.ctx.authorizeName) {
-        if (!identity)
-          throw new PluginFrameworkError(status.UNAUTHENTICATED, "no identity to authorize the plugin name");
-        const decision = await this.ctx.authorizeName(identity, register.name);
-        if (!decision.allowed) {
-          throw new PluginFrameworkError(
-            status.PERMISSION_DENIED,
-            decision.reason ?? `${identity.user} may not register plugin "${register.name}"`,
-          );
-        }
-      }
+      const identity = await this.admission.admit(register.name);
       if (this.state !== "registering") return;
       const refusal = this.ctx.refusal();
       if (refusal) throw new PluginFrameworkError(status.UNAVAILABLE, refusal);
