@@ -4,6 +4,7 @@ import type { PluginStreamMessage } from "@operator-plugin-framework/proto";
 import { createPluginRegistry } from "@operator-plugin-framework/registry";
 import { DEFAULT_SETTINGS, quietLogger } from "@operator-plugin-framework/wire";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { LogBudget } from "./log-budget.js";
 import { PluginStream, type StreamContext } from "./plugin-stream.js";
 
 afterEach(() => {
@@ -43,6 +44,7 @@ function open(overrides: Partial<StreamContext> = {}) {
     limits: { maxReceiveMessageSize: 1024, maxSendMessageSize: 1024, maxConcurrentStreams: 10 },
     localSettings: { ...DEFAULT_SETTINGS },
     registerTimeoutMs: 1_000,
+    refusalLog: new LogBudget(),
     keepalive: { intervalMs: 0, timeoutMs: 0 },
     maxConnectionAgeMs: undefined,
     drainGraceMs: 100,

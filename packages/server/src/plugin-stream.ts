@@ -17,6 +17,7 @@ import {
   protocolViolation,
   type SessionLimits,
 } from "@operator-plugin-framework/wire";
+import type { LogBudget } from "./log-budget.js";
 import { validateRegister } from "./register.js";
 import { SeedSession } from "./seed-session.js";
 import type { DrainOptions, SessionBase } from "./session-base.js";
@@ -39,6 +40,8 @@ export interface StreamContext {
   /** Time a drained session has to finish its calls before it is cut. */
   drainGraceMs: number;
   logger: Logger;
+  /** Bounds refusal log lines, which a hostile client can cause at will. */
+  refusalLog: LogBudget;
   /** Why new streams are refused now (the server is stopping), or undefined. */
   refusal(): string | undefined;
   /** Called once per stream with the function that ends it; the returned function forgets it. */
@@ -57,6 +60,10 @@ type Duplex = ServerDuplexStream<PluginStreamMessage, PluginStreamMessage>;
 export class PluginStream {
   private state: "awaiting-register" | "registering" | "registered" | "ended" = "awaiting-register";
   private session: SessionBase | undefined;
+  /** The name the plugin asked for, once its register arrived: for the refusal log. */
+  private attemptedName: string | undefined;
+  /** Who the plugin is, once authenticated: for the refusal log. */
+  private user: string | undefined;
   private removeFromRegistry: (() => void) | undefined;
   private readonly pending: PluginStreamMessage[] = [];
   private readonly registerTimer: NodeJS.Timeout;
@@ -81,7 +88,12 @@ export class PluginStream {
     this.untrack = ctx.track(this);
     this.admission = new StreamAdmission(ctx, call);
     // A stream whose identity is refused ends at once, not at the register timeout.
-    this.admission.identity.catch((err: unknown) => this.fail(err));
+    this.admission.identity.then(
+      (identity) => {
+        this.user = identity?.user;
+      },
+      (err: unknown) => this.fail(err),
+    );
     this.registerTimer = setTimeout(() => {
       const timedOut = this.admission.timedOut(ctx.registerTimeoutMs);
       this.end(timedOut.code, timedOut.details);
@@ -155,6 +167,12 @@ export class PluginStream {
 
   private closeSession(reason: string): void {
     if (this.state === "ended") return;
+    if (this.session) {
+      this.ctx.logger.info(
+        { plugin: this.session.name, session: this.session.id, user: this.session.identity?.user, reason },
+        "plugin session ended",
+      );
+    }
     this.state = "ended";
     clearTimeout(this.registerTimer);
     if (this.ageTimer) clearTimeout(this.ageTimer);
@@ -200,6 +218,7 @@ export class PluginStream {
 
   private async register(register: PluginRegister): Promise<void> {
     try {
+      this.attemptedName = register.name;
       const services = validateRegister(register);
       const identity = await this.admission.admit(register.name);
       if (this.state !== "registering") return;
@@ -251,8 +270,21 @@ export class PluginStream {
 
   private fail(err: unknown): void {
     if (isStatusError(err)) {
-      this.ctx.logger.warn({ code: err.code, error: err.details ?? err.message }, "plugin stream refused");
-      this.end(err.code, err.details ?? err.message);
+      const details = err.details ?? err.message;
+      // Who, as what, and why: what an operator on call needs to fix RBAC or a plugin.
+      this.ctx.refusalLog.warn(
+        this.ctx.logger,
+        {
+          plugin: this.attemptedName,
+          user: this.user,
+          peer: this.call.getPeer(),
+          code: err.code,
+          codeName: status[err.code],
+          reason: details,
+        },
+        this.session ? "plugin session ended by a protocol error" : "plugin refused",
+      );
+      this.end(err.code, details);
     } else {
       this.ctx.logger.error({ error: String(err) }, "plugin stream failed");
       this.end(status.INTERNAL, "internal error while handling the plugin stream");

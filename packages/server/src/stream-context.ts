@@ -1,6 +1,7 @@
 import type { PluginRegistry } from "@operator-plugin-framework/registry";
 import { DEFAULT_SETTINGS, defaultLogger } from "@operator-plugin-framework/wire";
 import { type ListenAddress, parseListenAddress } from "./listen-address.js";
+import { LogBudget } from "./log-budget.js";
 import type { PluginServerOptions } from "./plugin-server-options.js";
 import type { StreamContext } from "./plugin-stream.js";
 
@@ -52,6 +53,7 @@ export function resolveStreamContext(
     maxConnectionAgeMs: options.maxConnectionAgeMs,
     drainGraceMs: options.drainGraceMs ?? DEFAULT_DRAIN_GRACE_MS,
     logger,
+    refusalLog: new LogBudget(),
     ...hooks,
   };
   return { listen, context };
