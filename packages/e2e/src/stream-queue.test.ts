@@ -1,4 +1,4 @@
-import { type ServerUnaryCall, type sendUnaryData, status } from "@grpc/grpc-js";
+import { Metadata, type ServerUnaryCall, type sendUnaryData, status } from "@grpc/grpc-js";
 import {
   type SimpleRequest,
   type SimpleResponse,
@@ -70,20 +70,25 @@ describe("calls past maxConcurrentStreams", () => {
     });
     const client = server.registry.get("busy").client(TestServiceClient);
     const outcomes: { code: number; details: string }[] = [];
-    const call = () =>
+    const call = (deadline?: Date) =>
       new Promise<{ code: number; details: string }>((resolve) =>
-        client.unaryCall({ responseSize: 1, payload: undefined, sleepMs: 0 }, (err) => {
-          const outcome = { code: err ? err.code : status.OK, details: err ? err.details : "" };
-          outcomes.push(outcome);
-          resolve(outcome);
-        }),
+        client.unaryCall(
+          { responseSize: 1, payload: undefined, sleepMs: 0 },
+          new Metadata(),
+          { deadline },
+          (err) => {
+            const outcome = { code: err ? err.code : status.OK, details: err ? err.details : "" };
+            outcomes.push(outcome);
+            resolve(outcome);
+          },
+        ),
       );
     return { gate, call, outcomes };
   }
 
   it("queues 2,000 calls in flight on one session (limit 1000) and runs them all", async () => {
     const { gate, call, outcomes } = await setUp({});
-    const calls = Array.from({ length: 2_000 }, call);
+    const calls = Array.from({ length: 2_000 }, () => call());
     await gate.running(1_000);
     // 1,000 run on the plugin, 1,000 wait on the operator; none was refused.
     expect(outcomes).toEqual([]);
@@ -95,7 +100,7 @@ describe("calls past maxConcurrentStreams", () => {
 
   it("fails a call past the queue's bound with RESOURCE_EXHAUSTED naming maxQueuedCalls", async () => {
     const { gate, call, outcomes } = await setUp({ maxConcurrentStreams: 2, maxQueuedCalls: 3 });
-    const queued = Array.from({ length: 5 }, call);
+    const queued = Array.from({ length: 5 }, () => call());
     await gate.running(2);
     expect(outcomes).toEqual([]);
     const refused = await call();
@@ -105,5 +110,18 @@ describe("calls past maxConcurrentStreams", () => {
     );
     gate.release();
     expect((await Promise.all(queued)).map((r) => r.code)).toEqual(Array(5).fill(status.OK));
+  });
+
+  it("fails a queued call at its deadline, and the calls behind it still run", async () => {
+    const { gate, call } = await setUp({ maxConcurrentStreams: 1 });
+    const first = call();
+    await gate.running(1);
+    const late = call(new Date(Date.now() + 200));
+    const behind = call();
+    const expired = await late;
+    expect(expired.code).toBe(status.DEADLINE_EXCEEDED);
+    expect(expired.details).toMatch(/waiting for a free stream/);
+    gate.release();
+    expect([(await first).code, (await behind).code]).toEqual([status.OK, status.OK]);
   });
 });
