@@ -142,8 +142,8 @@ describe("chunking and flow control", () => {
     expect(ok).toBe(1000);
   });
 
-  it("refuses calls beyond the per-session concurrency limit with RESOURCE_EXHAUSTED", async () => {
-    server = await startTestServer({ maxConcurrentStreams: 2 });
+  it("refuses calls beyond the per-session concurrency limit when queueing is off", async () => {
+    server = await startTestServer({ maxConcurrentStreams: 2, maxQueuedCalls: 0 });
     plugin = await startTestPlugin({
       name: "narrow",
       target: server.target,

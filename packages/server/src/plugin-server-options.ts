@@ -41,8 +41,22 @@ export interface PluginServerOptions {
   maxReceiveMessageSize?: number;
   /** Largest message sent to a plugin in one call. Default 4 MiB. */
   maxSendMessageSize?: number;
-  /** Calls open at once on one plugin session. Default 1000. */
+  /**
+   * Calls open at once on one plugin session (the plugin may announce a lower
+   * figure). Further calls wait in {@link maxQueuedCalls}. Default 1000.
+   */
   maxConcurrentStreams?: number;
+  /**
+   * Calls that may wait, per plugin session, for one of the
+   * `maxConcurrentStreams` slots, as an HTTP/2 client waits for a stream.
+   * They start first come first served as open calls end, and fail only at
+   * their deadline, when cancelled, or with UNAVAILABLE when the session ends
+   * (nothing was sent, so a retry is safe). A call that finds this many
+   * already waiting fails at once with RESOURCE_EXHAUSTED; 0 makes every call
+   * past the limit fail that way. Seed plugins take one call at a time and
+   * queue the rest under the same bound. Default 10 000.
+   */
+  maxQueuedCalls?: number;
   /** Bytes a plugin may send per call before we grant more. Default 4 MiB. */
   initialWindowSize?: number;
   /** Largest chunk a plugin may send in one frame. Default 1 MiB. */

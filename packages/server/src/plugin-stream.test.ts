@@ -41,7 +41,12 @@ function open(overrides: Partial<StreamContext> = {}) {
     registry,
     authenticator: undefined,
     authorizeName: undefined,
-    limits: { maxReceiveMessageSize: 1024, maxSendMessageSize: 1024, maxConcurrentStreams: 10 },
+    limits: {
+      maxReceiveMessageSize: 1024,
+      maxSendMessageSize: 1024,
+      maxConcurrentStreams: 10,
+      maxQueuedCalls: 10,
+    },
     localSettings: { ...DEFAULT_SETTINGS },
     registerTimeoutMs: 1_000,
     refusalLog: new LogBudget(),

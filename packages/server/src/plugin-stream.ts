@@ -15,12 +15,11 @@ import {
   PluginFrameworkError,
   PROTOCOL_REVISION,
   protocolViolation,
-  type SessionLimits,
 } from "@operator-plugin-framework/wire";
 import type { LogBudget } from "./log-budget.js";
 import { validateRegister } from "./register.js";
 import { SeedSession } from "./seed-session.js";
-import type { DrainOptions, SessionBase } from "./session-base.js";
+import type { DrainOptions, ServerSessionLimits, SessionBase } from "./session-base.js";
 import { StreamAdmission } from "./stream-admission.js";
 import type { SessionTransport } from "./transport.js";
 import { type KeepaliveSettings, TunnelSession } from "./tunnel-session.js";
@@ -30,7 +29,7 @@ export interface StreamContext {
   registry: PluginRegistry;
   authenticator: StreamAuthenticator | undefined;
   authorizeName: PluginNameAuthorizer | undefined;
-  limits: SessionLimits;
+  limits: ServerSessionLimits;
   localSettings: Required<Settings>;
   registerTimeoutMs: number;
   /** Liveness pings to revision-1 plugins; interval 0 turns them off. */

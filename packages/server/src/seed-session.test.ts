@@ -4,7 +4,12 @@ import type { InterceptingListener, StatusObject } from "@operator-plugin-framew
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { SeedSession } from "./seed-session.js";
 
-const limits = { maxReceiveMessageSize: 1024, maxSendMessageSize: 1024, maxConcurrentStreams: 10 };
+const limits = {
+  maxReceiveMessageSize: 1024,
+  maxSendMessageSize: 1024,
+  maxConcurrentStreams: 10,
+  maxQueuedCalls: 10,
+};
 
 function seedSession(abandonGraceMs = 5_000) {
   const written: PluginStreamMessage[] = [];
@@ -129,6 +134,49 @@ describe("SeedSession", () => {
     expect(calls()).toEqual(["1", "2"]);
     lateError();
     expect(next.statuses.map((s) => [s.code, s.details])).toEqual([[status.INTERNAL, "late"]]);
+  });
+
+  it("queues calls behind the one outstanding up to maxQueuedCalls, then fails with RESOURCE_EXHAUSTED", () => {
+    const { session, calls } = seedSession();
+    const r = recorder();
+    for (let i = 0; i < 1 + limits.maxQueuedCalls; i++) unary(session, r.listener, `${i}`);
+    expect(r.statuses).toEqual([]);
+    unary(session, r.listener, "one too many");
+    expect(r.statuses.map((s) => s.code)).toEqual([status.RESOURCE_EXHAUSTED]);
+    expect(r.statuses[0]!.details).toContain("1 calls open and 10 waiting");
+    expect(r.statuses[0]!.details).toContain("maxQueuedCalls");
+    expect(calls()).toEqual(["1"]);
+  });
+
+  it("takes a cancelled queued call out of line, so the next one goes out in its place", () => {
+    const { session, calls, respond } = seedSession();
+    const a = recorder();
+    const b = recorder();
+    const c = recorder();
+    unary(session, a.listener, "a");
+    const queued = unary(session, b.listener, "b");
+    unary(session, c.listener, "c");
+    queued.cancelWithStatus(status.CANCELLED, "gave up");
+    expect(session.inFlight).toBe(2);
+    respond("1", "ra");
+    expect(calls()).toEqual(["1", "2"]);
+    respond("2", "rc");
+    expect(c.events[1]).toBe("message rc");
+    expect(b.statuses.map((s) => s.code)).toEqual([status.CANCELLED]);
+  });
+
+  it("fails the sent call and the queued ones with UNAVAILABLE when the session ends, saying which were never sent", () => {
+    const { session } = seedSession();
+    const sent = recorder();
+    const queued = recorder();
+    unary(session, sent.listener, "a");
+    unary(session, queued.listener, "b");
+    session.terminate("stream ended");
+    expect(sent.statuses.map((s) => s.code)).toEqual([status.UNAVAILABLE]);
+    expect(sent.statuses[0]!.details).not.toContain("never sent");
+    expect(queued.statuses.map((s) => s.code)).toEqual([status.UNAVAILABLE]);
+    expect(queued.statuses[0]!.details).toContain("queued and never sent");
+    expect(session.inFlight).toBe(0);
   });
 
   it("ends the stream on an rpc_response for a request it never sent", () => {

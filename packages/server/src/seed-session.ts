@@ -8,11 +8,11 @@ import {
   parseSeedErrorCode,
   protocolViolation,
   runApplicationCallback,
-  type SessionLimits,
   type StatusObject,
   sanitizeCode,
 } from "@operator-plugin-framework/wire";
-import { deadlineMs, SessionBase, type SessionInit } from "./session-base.js";
+import { CallQueue, queueFullMessage } from "./call-queue.js";
+import { deadlineMs, type ServerSessionLimits, SessionBase, type SessionInit } from "./session-base.js";
 import { SessionCall } from "./session-call.js";
 import type { SessionTransport } from "./transport.js";
 
@@ -22,19 +22,22 @@ import type { SessionTransport } from "./transport.js";
  * a time: an error then belongs to the one call outstanding. A call abandoned
  * by its caller (deadline, cancel) stays outstanding until the plugin answers
  * it or `abandonGraceMs` passes, so a late error is never pinned on the next call.
+ * The calls behind it wait in the same bounded FIFO queue as on revision 1
+ * (`maxQueuedCalls`), where `maxConcurrentStreams` is in effect 1.
  */
 export class SeedSession extends SessionBase {
-  private readonly queue: SeedCall[] = [];
+  private readonly queue: CallQueue<SeedCall>;
   private outstanding: { requestId: string; call: SeedCall | undefined; timer?: NodeJS.Timeout } | undefined;
   private nextRequestId = 1;
 
   constructor(
     init: SessionInit,
     transport: SessionTransport,
-    limits: SessionLimits,
+    limits: ServerSessionLimits,
     private readonly abandonGraceMs = 5_000,
   ) {
     super(init, transport, limits);
+    this.queue = new CallQueue(limits.maxQueuedCalls);
   }
 
   /** The seed protocol has no acknowledgement: the first rpc_call tells the plugin it is registered. */
@@ -70,7 +73,7 @@ export class SeedSession extends SessionBase {
   protected announceDrain(): void {}
 
   get inFlight(): number {
-    return this.queue.length + (this.outstanding?.call ? 1 : 0);
+    return this.queue.size + (this.outstanding?.call ? 1 : 0);
   }
 
   createCall(method: string, deadline: Deadline): ChannelCall {
@@ -78,18 +81,19 @@ export class SeedSession extends SessionBase {
   }
 
   enqueue(call: SeedCall): void {
-    if (this.queue.length + 1 > this.limits.maxConcurrentStreams) {
-      call.fail(status.RESOURCE_EXHAUSTED, `plugin "${this.name}" has too many queued calls`);
-      return;
+    if (this.closedReason !== undefined) return call.fail(status.UNAVAILABLE, this.refusal()!);
+    // The one slot is free only when nothing waits (the queue is FIFO): then the call goes out now.
+    if (!this.outstanding && this.queue.size === 0) {
+      return this.send(call);
     }
-    this.queue.push(call);
-    this.pump();
+    if (!this.queue.push(call)) {
+      call.fail(status.RESOURCE_EXHAUSTED, queueFullMessage(this.name, 1, this.queue.bound));
+    }
   }
 
   /** The caller gave up on `call`: forget it if queued, keep its slot if sent. */
   abandon(call: SeedCall): void {
-    const index = this.queue.indexOf(call);
-    if (index >= 0) this.queue.splice(index, 1);
+    this.queue.remove(call);
     const current = this.outstanding;
     if (current?.call === call) {
       current.call = undefined;
@@ -127,11 +131,14 @@ export class SeedSession extends SessionBase {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
     const message = `plugin "${this.name}" session closed: ${reason}`;
-    const calls = [...this.queue, ...(this.outstanding?.call ? [this.outstanding.call] : [])];
+    const sent = this.outstanding?.call;
+    const queued = this.queue.clear();
     if (this.outstanding?.timer) clearTimeout(this.outstanding.timer);
-    this.queue.length = 0;
     this.outstanding = undefined;
-    for (const call of calls) call.fail(status.UNAVAILABLE, message);
+    sent?.fail(status.UNAVAILABLE, message);
+    // Nothing of a queued call reached the plugin: say so, a retry elsewhere is safe.
+    for (const call of queued)
+      call.fail(status.UNAVAILABLE, `${message} (the call was queued and never sent)`);
     this.checkIdle();
   }
 
@@ -151,7 +158,10 @@ export class SeedSession extends SessionBase {
   private pump(): void {
     if (this.outstanding || this.closedReason !== undefined) return;
     const call = this.queue.shift();
-    if (!call) return;
+    if (call) this.send(call);
+  }
+
+  private send(call: SeedCall): void {
     const requestId = String(this.nextRequestId++);
     this.outstanding = { requestId, call };
     this.transport.write({

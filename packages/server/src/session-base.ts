@@ -10,6 +10,15 @@ import {
 } from "@operator-plugin-framework/wire";
 import type { SessionTransport } from "./transport.js";
 
+/** The wire's per-session limits, plus those only the operator side has. */
+export interface ServerSessionLimits extends SessionLimits {
+  /**
+   * Calls that may wait for a stream slot once `maxConcurrentStreams` are
+   * open; past it a new call fails with RESOURCE_EXHAUSTED.
+   */
+  maxQueuedCalls: number;
+}
+
 /** What every session knows about its plugin, fixed at registration. */
 export interface SessionInit {
   id: string;
@@ -57,7 +66,7 @@ export abstract class SessionBase implements PluginSession, ChannelInterface {
   constructor(
     init: SessionInit,
     protected readonly transport: SessionTransport,
-    readonly limits: SessionLimits,
+    readonly limits: ServerSessionLimits,
   ) {
     this.id = init.id;
     this.name = init.name;

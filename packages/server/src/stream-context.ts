@@ -8,6 +8,7 @@ import type { StreamContext } from "./plugin-stream.js";
 /** Defaults not shared with the plugin side (those are in the wire package's DEFAULT_SETTINGS). */
 const DEFAULT_REGISTER_TIMEOUT_MS = 10_000;
 const DEFAULT_DRAIN_GRACE_MS = 10_000;
+const DEFAULT_MAX_QUEUED_CALLS = 10_000;
 const DEFAULT_KEEPALIVE = { intervalMs: 10_000, timeoutMs: 20_000 };
 
 /**
@@ -40,6 +41,7 @@ export function resolveStreamContext(
       maxReceiveMessageSize: maxReceive,
       maxSendMessageSize: options.maxSendMessageSize ?? DEFAULT_SETTINGS.maxMessageSize,
       maxConcurrentStreams,
+      maxQueuedCalls: options.maxQueuedCalls ?? DEFAULT_MAX_QUEUED_CALLS,
     },
     localSettings: {
       initialWindowSize: options.initialWindowSize ?? DEFAULT_SETTINGS.initialWindowSize,

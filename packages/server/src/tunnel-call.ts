@@ -36,6 +36,10 @@ export class TunnelCall extends SessionCall<TunnelSession> implements ChannelCal
   private finished = false;
   private delivering = false;
   private deadlineTimer: NodeJS.Timeout | undefined;
+  /** Held until the call has a stream. */
+  private metadata: Metadata | undefined;
+  /** What the caller wrote while the call waited for a stream; sent, in order, once it has one. */
+  private backlog: { messages: [Buffer, (() => void) | undefined][]; halfClosed: boolean } | undefined;
 
   constructor(
     session: TunnelSession,
@@ -51,40 +55,63 @@ export class TunnelCall extends SessionCall<TunnelSession> implements ChannelCal
     if (refusal) return this.finishLater(status.UNAVAILABLE, refusal);
     const timeout = this.deadline - Date.now();
     if (timeout <= 0) return this.finishLater(status.DEADLINE_EXCEEDED, "Deadline exceeded");
-    const opened = this.session.openStream(this);
-    if (typeof opened === "string") return this.finishLater(status.RESOURCE_EXHAUSTED, opened);
-    this.streamId = opened;
+    this.metadata = metadata;
+    // Armed before asking for a stream: a queued call times out where it waits.
+    if (Number.isFinite(timeout)) {
+      this.deadlineTimer = setTimeout(
+        () =>
+          this.cancelWithStatus(
+            status.DEADLINE_EXCEEDED,
+            this.out
+              ? "Deadline exceeded"
+              : "Deadline exceeded while waiting for a free stream on the plugin session",
+          ),
+        timeout,
+      );
+    }
+    const full = this.session.requestStream(this);
+    if (full !== undefined) {
+      clearTimeout(this.deadlineTimer);
+      this.finishLater(status.RESOURCE_EXHAUSTED, full);
+    }
+  }
+
+  /**
+   * The session gave this call stream `id`, at once or after it waited in the
+   * queue: announce it, then send what the caller wrote meanwhile.
+   */
+  open(id: number): void {
+    this.streamId = id;
     const { peer, local } = this.session.settings;
-    this.out = new OutboundStream(opened, this.session.scheduler, peer.initialWindowSize, peer.maxChunkSize);
+    this.out = new OutboundStream(id, this.session.scheduler, peer.initialWindowSize, peer.maxChunkSize);
     this.flow = new ReceiveFlow({
       windowSize: local.initialWindowSize,
       maxChunkSize: local.maxChunkSize,
       maxMessageSize: this.session.limits.maxReceiveMessageSize,
       grant: (increment) =>
         this.session.scheduler.sendControl({
-          streamId: opened,
+          streamId: id,
           kind: { $case: "windowUpdate", value: { increment } },
         }),
     });
-    const finite = Number.isFinite(timeout);
+    const timeout = this.deadline - Date.now();
     this.out.pushFrame({
       $case: "newStream",
       value: {
         method: this.method,
-        metadata: metadataToEntries(metadata),
-        timeoutMs: finite ? Math.max(1, Math.ceil(timeout)) : undefined,
+        metadata: metadataToEntries(this.metadata ?? new Metadata()),
+        timeoutMs: Number.isFinite(timeout) ? Math.max(1, Math.ceil(timeout)) : undefined,
       },
     });
-    if (finite) {
-      this.deadlineTimer = setTimeout(
-        () => this.cancelWithStatus(status.DEADLINE_EXCEEDED, "Deadline exceeded"),
-        timeout,
-      );
-    }
+    this.metadata = undefined;
+    const backlog = this.backlog;
+    this.backlog = undefined;
+    for (const [message, callback] of backlog?.messages ?? []) this.out.pushMessage(message, callback);
+    if (backlog?.halfClosed) this.out.pushFrame({ $case: "halfClose", value: {} });
   }
 
   sendMessageWithContext(context: MessageContext, message: Buffer): void {
-    if (this.finished || !this.out) {
+    if (this.finished) {
       context.callback?.();
       return;
     }
@@ -97,11 +124,17 @@ export class TunnelCall extends SessionCall<TunnelSession> implements ChannelCal
       );
       return;
     }
-    this.out.pushMessage(message, context.callback);
+    if (this.out) return this.out.pushMessage(message, context.callback);
+    // Waiting for a stream: the write callback waits too, which is the caller's backpressure.
+    this.backlog ??= { messages: [], halfClosed: false };
+    this.backlog.messages.push([message, context.callback]);
   }
 
   halfClose(): void {
-    if (!this.finished) this.out?.pushFrame({ $case: "halfClose", value: {} });
+    if (this.finished) return;
+    if (this.out) return this.out.pushFrame({ $case: "halfClose", value: {} });
+    this.backlog ??= { messages: [], halfClosed: false };
+    this.backlog.halfClosed = true;
   }
 
   startRead(): void {
@@ -208,6 +241,12 @@ export class TunnelCall extends SessionCall<TunnelSession> implements ChannelCal
     this.finished = true;
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     if (this.streamId) this.session.closeStream(this.streamId);
+    else this.session.withdraw(this);
+    // A queued call's writes never went out: release the caller's write callbacks.
+    const backlog = this.backlog;
+    this.backlog = undefined;
+    this.metadata = undefined;
+    for (const [, callback] of backlog?.messages ?? []) callback?.();
     this.notify((listener) => listener.onReceiveStatus(result));
   }
 }

@@ -8,9 +8,15 @@ import {
   MAX_STREAM_ID,
   type NegotiatedSettings,
   protocolViolation,
-  type SessionLimits,
 } from "@operator-plugin-framework/wire";
-import { type DrainOptions, deadlineMs, SessionBase, type SessionInit } from "./session-base.js";
+import { CallQueue, queueFullMessage } from "./call-queue.js";
+import {
+  type DrainOptions,
+  deadlineMs,
+  type ServerSessionLimits,
+  SessionBase,
+  type SessionInit,
+} from "./session-base.js";
 import type { SessionTransport } from "./transport.js";
 import { TunnelCall } from "./tunnel-call.js";
 
@@ -29,17 +35,20 @@ export interface KeepaliveSettings {
 export class TunnelSession extends SessionBase {
   readonly scheduler: FrameScheduler;
   private readonly streams = new Map<number, TunnelCall>();
+  /** Calls waiting for a stream slot, first come first served. */
+  private readonly waiting: CallQueue<TunnelCall>;
   private readonly liveness: Liveness;
   private nextStreamId = 1;
 
   constructor(
     init: SessionInit,
     transport: SessionTransport,
-    limits: SessionLimits,
+    limits: ServerSessionLimits,
     readonly settings: NegotiatedSettings,
     keepalive: KeepaliveSettings,
   ) {
     super(init, transport, limits);
+    this.waiting = new CallQueue(limits.maxQueuedCalls);
     this.scheduler = new FrameScheduler({
       write: (message) => transport.write(message),
       quantum: settings.peer.maxChunkSize,
@@ -54,8 +63,9 @@ export class TunnelSession extends SessionBase {
     });
   }
 
+  /** Calls open or waiting for a stream slot: drain waits for both. */
   get inFlight(): number {
-    return this.streams.size;
+    return this.streams.size + this.waiting.size;
   }
 
   accept(): void {
@@ -109,22 +119,57 @@ export class TunnelSession extends SessionBase {
     return new TunnelCall(this, method, deadlineMs(deadline));
   }
 
-  /** Allocates a stream id for a call, or says why it cannot open. */
-  openStream(call: TunnelCall): number | string {
-    const limit = Math.min(this.settings.peer.maxConcurrentStreams, this.limits.maxConcurrentStreams);
-    if (this.streams.size >= limit) {
-      return `plugin "${this.name}" session has ${this.streams.size} calls open, the limit is ${limit}`;
+  /**
+   * Gives `call` a stream (through `call.open`) now if a slot is free, else
+   * queues it until one is. Returns why it can do neither: the queue is full.
+   */
+  requestStream(call: TunnelCall): string | undefined {
+    if (this.streams.size < this.streamLimit && this.waiting.size === 0) {
+      this.openStream(call);
+      return undefined;
     }
+    if (this.waiting.push(call)) return undefined;
+    return queueFullMessage(this.name, this.streams.size, this.waiting.bound);
+  }
+
+  /** A queued call gave up (deadline, cancel): it leaves the queue at once. */
+  withdraw(call: TunnelCall): void {
+    if (this.waiting.remove(call)) this.checkIdle();
+  }
+
+  closeStream(id: number): void {
+    if (!this.streams.delete(id)) return;
+    this.admitWaiting();
+    this.checkIdle();
+  }
+
+  /** Both our limit and the plugin's: HTTP/2 servers announce theirs the same way. */
+  private get streamLimit(): number {
+    return Math.min(this.settings.peer.maxConcurrentStreams, this.limits.maxConcurrentStreams);
+  }
+
+  private openStream(call: TunnelCall): void {
     const id = this.nextStreamId++;
     this.streams.set(id, call);
     if (this.nextStreamId >= MAX_STREAM_ID) {
       this.drain({ reason: "stream ids exhausted", graceMs: 0, mode: "refuse-new" });
     }
-    return id;
+    call.open(id);
   }
 
-  closeStream(id: number): void {
-    if (this.streams.delete(id)) this.checkIdle();
+  /** Opens queued calls, first in line first, while slots are free. */
+  private admitWaiting(): void {
+    while (this.streams.size < this.streamLimit && this.closedReason === undefined) {
+      if (this.nextStreamId >= MAX_STREAM_ID) {
+        // Never sent: the plugin registers again and a retry there is safe.
+        const message = `plugin "${this.name}" session ran out of stream ids; the call was not sent, retry it`;
+        for (const call of this.waiting.clear()) call.onSessionClosed(message);
+        return;
+      }
+      const call = this.waiting.shift();
+      if (!call) return;
+      this.openStream(call);
+    }
   }
 
   /** Frames from the plugin. A frame for a stream we never opened ends the session. */
@@ -160,8 +205,11 @@ export class TunnelSession extends SessionBase {
     this.scheduler.close();
     const calls = [...this.streams.values()];
     this.streams.clear();
+    const queued = this.waiting.clear();
     const message = `plugin "${this.name}" session closed: ${reason}`;
     for (const call of calls) call.onSessionClosed(message);
+    // Nothing of a queued call reached the plugin: say so, a retry elsewhere is safe.
+    for (const call of queued) call.onSessionClosed(`${message} (the call was queued and never sent)`);
     this.checkIdle();
   }
 }
