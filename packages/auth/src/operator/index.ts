@@ -6,6 +6,7 @@ export {
 } from "@operator-plugin-framework/wire";
 export { parseServiceAccountUser } from "../service-account-user.js";
 export type {
+  PeerHeaderTrust,
   PluginIdentity,
   PluginNameAuthorizer,
   StreamAuthContext,
