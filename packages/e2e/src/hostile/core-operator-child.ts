@@ -3,6 +3,8 @@
 // core-operator.ts. Unlike operator-child.ts it can call several plugins at
 // once, the offender included, with several calls in flight.
 import { status } from "@grpc/grpc-js";
+import type { StreamAuthenticator } from "@operator-plugin-framework/auth";
+import { allowAllNames } from "@operator-plugin-framework/auth/operator";
 import { GreeterServiceService } from "@operator-plugin-framework/proto/example";
 import { createPluginServer, type Logger, type PluginServer } from "@operator-plugin-framework/server";
 import type { CoreConfig, CoreReply, CoreRequest } from "./core-protocol.js";
@@ -19,12 +21,25 @@ function send(reply: CoreReply): void {
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
+/** With `slowAuthMs`, an authenticator that takes that long and admits everyone. */
+function authentication(slowAuthMs: number | undefined) {
+  if (slowAuthMs === undefined) return { authenticator: "none" as const };
+  const authenticator: StreamAuthenticator = {
+    mode: "slow",
+    authenticate: async () => {
+      await new Promise((resolve) => setTimeout(resolve, slowAuthMs));
+      return { user: "system:serviceaccount:plugins:any", groups: [] };
+    },
+  };
+  return { authenticator, authorizeName: allowAllNames() };
+}
+
 async function start(config: CoreConfig): Promise<void> {
   server = createPluginServer({
     listen: "127.0.0.1:0",
     drainGraceMs: 1_000,
     logger: quiet,
-    authenticator: "none",
+    ...authentication(config.slowAuthMs),
     ...(config.keepalive ? { keepalive: config.keepalive } : {}),
   });
   server.registry.on("registered", () => {

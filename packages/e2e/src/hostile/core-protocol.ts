@@ -8,6 +8,11 @@ import type { CallReport, ChildCounters, ChildMemory } from "./protocol.js";
 export interface CoreConfig {
   /** The server's keepalive. Default: the server's. */
   keepalive?: { intervalMs: number; timeoutMs: number };
+  /**
+   * Authenticate every stream, taking this long (as a slow TokenReview
+   * would), and admit every name. Default: no authentication.
+   */
+  slowAuthMs?: number;
 }
 
 export type CoreRequest =
