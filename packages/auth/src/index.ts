@@ -6,7 +6,6 @@ export {
 } from "@operator-plugin-framework/wire";
 export { parseServiceAccountUser } from "./service-account-user.js";
 export type {
-  PeerHeaderTrust,
   PluginIdentity,
   PluginNameAuthorizer,
   StreamAuthContext,

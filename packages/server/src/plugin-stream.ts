@@ -188,9 +188,9 @@ export class PluginStream {
 
   private async authenticate(): Promise<PluginIdentity | undefined> {
     if (!this.ctx.authenticator) return undefined;
-    const headers: Record<string, string[]> = {};
+    const headers: Record<string, string | string[]> = {};
     for (const [key, value] of Object.entries(this.call.metadata.getMap())) {
-      if (typeof value === "string") headers[key] = [value];
+      if (typeof value === "string") headers[key] = value;
     }
     return this.ctx.authenticator.authenticate({
       headers,

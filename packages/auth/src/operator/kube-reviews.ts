@@ -2,20 +2,15 @@ import {
   AuthenticationV1Api,
   AuthorizationV1Api,
   type KubeConfig,
-  Observable,
-  type RequestContext,
-  type ResponseContext,
   type V1ResourceAttributes,
 } from "@kubernetes/client-node";
-import { PluginFrameworkError } from "@operator-plugin-framework/wire";
 import { parseServiceAccountUser } from "../service-account-user.js";
 import type { PluginIdentity } from "../types.js";
 import { kubeApiUnavailable } from "./kube-api-error.js";
-import { withReviewTimeout } from "./review-timeout.js";
 
 /** What a TokenReview said about a token. */
 export type TokenReviewResult =
-  | { authenticated: true; identity: PluginIdentity }
+  | { authenticated: true; identity: PluginIdentity; uid: string | undefined }
   | { authenticated: false; error: string };
 
 /** The non-resource or resource attributes a SubjectAccessReview asks about. */
@@ -40,55 +35,24 @@ export interface KubeReviews {
   ): Promise<{ allowed: boolean; reason: string }>;
 }
 
-/**
- * Per-request options that let `signal` abort the HTTP request: a call-time
- * middleware, appended to the client's own, sets it on the request context.
- * @kubernetes/client-node 1.x hands call-time options of its object-parameter
- * API to the Observable layer unwrapped, so this middleware is Observable-style.
- */
-function abortable(signal: AbortSignal) {
-  return {
-    middleware: [
-      {
-        pre: (context: RequestContext) => {
-          context.setSignal(signal);
-          return new Observable(Promise.resolve(context));
-        },
-        post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
-      },
-    ],
-    middlewareMergeStrategy: "append" as const,
-  };
-}
-
-/**
- * Creates the review client. Every request is bounded by `timeoutMs`
- * (see {@link withReviewTimeout}).
- */
-export function createKubeReviews(kubeConfig: KubeConfig, timeoutMs: number): KubeReviews {
+export function createKubeReviews(kubeConfig: KubeConfig): KubeReviews {
   const authentication = kubeConfig.makeApiClient(AuthenticationV1Api);
   const authorization = kubeConfig.makeApiClient(AuthorizationV1Api);
   return {
     async reviewToken(token, audiences) {
       let review: Awaited<ReturnType<AuthenticationV1Api["createTokenReview"]>>;
       try {
-        review = await withReviewTimeout("TokenReview", timeoutMs, (signal) =>
-          authentication.createTokenReview(
-            {
-              body: {
-                apiVersion: "authentication.k8s.io/v1",
-                kind: "TokenReview",
-                spec: {
-                  token,
-                  ...(audiences !== undefined && audiences.length > 0 ? { audiences: [...audiences] } : {}),
-                },
-              },
+        review = await authentication.createTokenReview({
+          body: {
+            apiVersion: "authentication.k8s.io/v1",
+            kind: "TokenReview",
+            spec: {
+              token,
+              ...(audiences !== undefined && audiences.length > 0 ? { audiences: [...audiences] } : {}),
             },
-            abortable(signal),
-          ),
-        );
+          },
+        });
       } catch (err) {
-        if (err instanceof PluginFrameworkError) throw err;
         throw kubeApiUnavailable(
           err,
           "TokenReview",
@@ -114,9 +78,9 @@ export function createKubeReviews(kubeConfig: KubeConfig, timeoutMs: number): Ku
       const extra = result.user.extra;
       return {
         authenticated: true,
+        uid: result.user.uid,
         identity: {
           user,
-          ...(result.user.uid ? { uid: result.user.uid } : {}),
           groups: result.user.groups ?? [],
           ...(serviceAccount === undefined ? {} : { serviceAccount }),
           ...(extra === undefined || Object.keys(extra).length === 0 ? {} : { extra }),
@@ -125,27 +89,21 @@ export function createKubeReviews(kubeConfig: KubeConfig, timeoutMs: number): Ku
     },
     async reviewAccess(subject, attributes) {
       try {
-        const review = await withReviewTimeout("SubjectAccessReview", timeoutMs, (signal) =>
-          authorization.createSubjectAccessReview(
-            {
-              body: {
-                apiVersion: "authorization.k8s.io/v1",
-                kind: "SubjectAccessReview",
-                spec: {
-                  user: subject.user,
-                  groups: subject.groups,
-                  ...(subject.uid === undefined ? {} : { uid: subject.uid }),
-                  ...(subject.extra === undefined ? {} : { extra: subject.extra }),
-                  ...attributes,
-                },
-              },
+        const review = await authorization.createSubjectAccessReview({
+          body: {
+            apiVersion: "authorization.k8s.io/v1",
+            kind: "SubjectAccessReview",
+            spec: {
+              user: subject.user,
+              groups: subject.groups,
+              ...(subject.uid === undefined ? {} : { uid: subject.uid }),
+              ...(subject.extra === undefined ? {} : { extra: subject.extra }),
+              ...attributes,
             },
-            abortable(signal),
-          ),
-        );
+          },
+        });
         return { allowed: review.status?.allowed === true, reason: review.status?.reason ?? "" };
       } catch (err) {
-        if (err instanceof PluginFrameworkError) throw err;
         throw kubeApiUnavailable(
           err,
           "SubjectAccessReview",

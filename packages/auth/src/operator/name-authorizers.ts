@@ -2,7 +2,6 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { PluginIdentity, PluginNameAuthorizer } from "../types.js";
 import { createCachedReview } from "./cached-review.js";
 import { createKubeReviews } from "./kube-reviews.js";
-import { DEFAULT_REVIEW_TIMEOUT_MS } from "./review-timeout.js";
 import type { ReviewCacheOptions } from "./token-review-authenticator.js";
 
 /** The API group of the virtual `plugins` resource RBAC rules name. */
@@ -41,15 +40,13 @@ export interface SubjectAccessReviewNameAuthorizerOptions extends ReviewCacheOpt
  *     verbs: ["register"]
  * ```
  *
- * The review carries the identity's user, groups, uid and extra, as the
- * stream check does. Decisions are cached (allowed 5 min, denied 30 s). An
- * unreachable API server, or one that does not answer within
- * `reviewTimeoutMs` (5 s), rejects with UNAVAILABLE and caches nothing.
+ * Decisions are cached (allowed 5 min, denied 30 s). An unreachable API
+ * server rejects with UNAVAILABLE.
  */
 export function subjectAccessReviewNameAuthorizer(
   options: SubjectAccessReviewNameAuthorizerOptions,
 ): PluginNameAuthorizer {
-  const reviews = createKubeReviews(options.kubeConfig, options.reviewTimeoutMs ?? DEFAULT_REVIEW_TIMEOUT_MS);
+  const reviews = createKubeReviews(options.kubeConfig);
   const allowTtl = options.allowCacheTtlMs ?? 300_000;
   const denyTtl = options.denyCacheTtlMs ?? 30_000;
   const cached = createCachedReview<{ allowed: boolean; reason: string }>({
@@ -68,12 +65,7 @@ export function subjectAccessReviewNameAuthorizer(
       name: pluginName,
       ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
     };
-    const subject = {
-      user: identity.user,
-      groups: identity.groups,
-      ...(identity.uid === undefined ? {} : { uid: identity.uid }),
-      ...(identity.extra === undefined ? {} : { extra: identity.extra }),
-    };
+    const subject = { user: identity.user, groups: identity.groups, extra: identity.extra };
     const decision = await cached(JSON.stringify([subject, resourceAttributes]), () =>
       reviews.reviewAccess(subject, { resourceAttributes }),
     );

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { noAuthenticator } from "./index.js";
 
-const context = { headers: { "x-remote-user": ["spoofed"] }, peer: "127.0.0.1:1", path: "/p" };
+const context = { headers: { "x-remote-user": "spoofed" }, peer: "127.0.0.1:1", path: "/p" };
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -3,11 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 // Relative on purpose: the testkit depends on auth, so a package dependency
 // back on it would make the workspace graph cyclic.
 import { type FakeKubeApi, startFakeKubeApi } from "../../../testkit/src/kube/index.js";
-import {
-  type StreamAuthContext,
-  type TokenReviewAuthenticatorOptions,
-  tokenReviewAuthenticator,
-} from "./index.js";
+import { type TokenReviewAuthenticatorOptions, tokenReviewAuthenticator } from "./index.js";
 
 const streamPath = "/pluginframework.v1.PluginFrameworkService/PluginStream";
 const pluginUser = "system:serviceaccount:plugins:aws";
@@ -40,12 +36,8 @@ function authenticator(options: Partial<TokenReviewAuthenticatorOptions> = {}) {
   });
 }
 
-function withToken(token: string | undefined, authorization = `Bearer ${token}`): StreamAuthContext {
-  return {
-    headers: token === undefined ? {} : { authorization: [authorization] },
-    peer: "127.0.0.1:5000",
-    path: streamPath,
-  };
+function withToken(token: string | undefined, authorization = `Bearer ${token}`) {
+  return { headers: token === undefined ? {} : { authorization }, peer: "127.0.0.1:5000", path: streamPath };
 }
 
 async function refusal(promise: Promise<unknown>): Promise<{ code: number; message: string }> {
@@ -62,7 +54,6 @@ describe("tokenReviewAuthenticator", () => {
     const identity = await authenticator().authenticate(withToken("plugin-token"));
     expect(identity).toEqual({
       user: pluginUser,
-      uid: "uid-aws",
       groups: ["system:serviceaccounts", "system:serviceaccounts:plugins", "system:authenticated"],
       serviceAccount: { namespace: "plugins", name: "aws" },
     });
@@ -74,11 +65,6 @@ describe("tokenReviewAuthenticator", () => {
     ["no authorization header", withToken(undefined), /no bearer token/],
     ["a non-bearer scheme", withToken("x", "Basic YWxpY2U6cHc="), /malformed/],
     ["an empty bearer token", withToken("x", "Bearer "), /malformed/],
-    [
-      "two authorization headers",
-      { ...withToken("x"), headers: { authorization: ["Bearer plugin-token", "Bearer other"] } },
-      /2 authorization headers/,
-    ],
   ])("refuses %s with UNAUTHENTICATED without asking the API", async (_name, context, message) => {
     const error = await refusal(authenticator().authenticate(context));
     expect(error.code).toBe(status.UNAUTHENTICATED);
@@ -245,65 +231,5 @@ describe("tokenReviewAuthenticator", () => {
     const error = await refusal(auth.authenticate(withToken("plugin-token")));
     expect(error.code).toBe(status.UNAVAILABLE);
     expect(error.message).not.toContain("plugin-token");
-  });
-
-  describe("a review API that hangs, errors and recovers", () => {
-    // Long enough that a healthy request completes in time on a loaded machine.
-    const timeoutMs = 2_000;
-
-    /** Resolves once `check` holds, looking every event-loop turn. */
-    async function until(check: () => boolean): Promise<void> {
-      while (!check()) await new Promise((resolve) => setImmediate(resolve));
-    }
-
-    it("fails a hung TokenReview closed with UNAVAILABLE after reviewTimeoutMs, then asks again", async () => {
-      const auth = authenticator({ reviewTimeoutMs: timeoutMs });
-      api.setFailure("hang");
-      // Two streams share the in-flight review, and both are refused when it times out.
-      const errors = await Promise.all([
-        refusal(auth.authenticate(withToken("plugin-token"))),
-        refusal(auth.authenticate(withToken("plugin-token"))),
-      ]);
-      for (const error of errors) {
-        expect(error.code).toBe(status.UNAVAILABLE);
-        expect(error.message).toMatch(/the TokenReview got no answer from the API server within 2000 ms/);
-        expect(error.message).not.toContain("plugin-token");
-      }
-      expect(api.requests.tokenreviews).toBe(1);
-      // The timed-out entry is gone: a later attempt asks the API again, and fails again while it hangs.
-      expect((await refusal(auth.authenticate(withToken("plugin-token")))).code).toBe(status.UNAVAILABLE);
-      expect(api.requests.tokenreviews).toBe(2);
-      api.setFailure(undefined);
-      await expect(auth.authenticate(withToken("plugin-token"))).resolves.toMatchObject({ user: pluginUser });
-      expect(api.requests.tokenreviews).toBe(3);
-    });
-
-    it("fails a hung SubjectAccessReview closed the same way, then asks again", async () => {
-      const auth = authenticator({ reviewTimeoutMs: timeoutMs, allowCacheTtlMs: 0 });
-      await auth.authenticate(withToken("plugin-token"));
-      api.setFailure("hang");
-      const error = await refusal(auth.authenticate(withToken("plugin-token")));
-      expect(error.code).toBe(status.UNAVAILABLE);
-      expect(error.message).toMatch(
-        /the SubjectAccessReview got no answer from the API server within 2000 ms/,
-      );
-      api.setFailure(503);
-      expect((await refusal(auth.authenticate(withToken("plugin-token")))).message).toMatch(
-        /SubjectAccessReview \(HTTP 503/,
-      );
-      api.setFailure(undefined);
-      await expect(auth.authenticate(withToken("plugin-token"))).resolves.toMatchObject({ user: pluginUser });
-      expect(api.requests.tokenreviews).toBe(1);
-      expect(api.requests.subjectaccessreviews).toBe(4);
-    });
-
-    it("aborts the timed-out request, so a hung API does not collect the operator's connections", async () => {
-      const auth = authenticator({ reviewTimeoutMs: timeoutMs, cacheTtlMs: 0 });
-      api.setFailure("hang");
-      for (let i = 0; i < 2; i++) await refusal(auth.authenticate(withToken("plugin-token")));
-      expect(api.requests.tokenreviews).toBe(2);
-      // Without the abort, each hung request would keep its connection open until the API answered.
-      await until(() => api.connections() === 0);
-    });
   });
 });

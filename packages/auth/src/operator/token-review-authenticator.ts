@@ -6,7 +6,6 @@ import type { PluginIdentity, StreamAuthenticator } from "../types.js";
 import { bearerToken } from "./bearer-token.js";
 import { createCachedReview } from "./cached-review.js";
 import { type AccessAttributes, createKubeReviews, type TokenReviewResult } from "./kube-reviews.js";
-import { DEFAULT_REVIEW_TIMEOUT_MS } from "./review-timeout.js";
 
 /** How the stream is authorized once the token is authenticated. */
 export type StreamAuthorization =
@@ -21,15 +20,8 @@ export type StreamAuthorization =
       resourceAttributes: V1ResourceAttributes;
     };
 
-/** Timeout and cache lifetimes shared by the review-based authenticators and authorizers. */
+/** Cache lifetimes shared by the review-based authenticators and authorizers. */
 export interface ReviewCacheOptions {
-  /**
-   * Time one TokenReview or SubjectAccessReview request has to answer. Past
-   * it the stream is refused with UNAVAILABLE (fail closed), the request is
-   * aborted, and nothing is cached, so the next attempt asks the API again.
-   * Default: `5_000`.
-   */
-  reviewTimeoutMs?: number;
   /** How long an allowed SubjectAccessReview is reused. Default: `300_000` (5 min, as kube-rbac-proxy). */
   allowCacheTtlMs?: number;
   /** How long a denied SubjectAccessReview is reused. Default: `30_000` (30 s, as kube-rbac-proxy). */
@@ -53,10 +45,7 @@ export interface TokenReviewAuthenticatorOptions extends ReviewCacheOptions {
   /**
    * How long a TokenReview result, authenticated or not, is reused.
    * Default: `120_000` (2 min, as kube-rbac-proxy). A revoked token keeps
-   * working on reconnect until its entry expires: with the server's
-   * `maxConnectionAgeMs`, a plugin whose token was revoked is re-admitted at
-   * every max-age cycle within this TTL. Lower it (0 turns caching off, one
-   * TokenReview per stream) to shorten that window.
+   * working on reconnect until its entry expires.
    */
   cacheTtlMs?: number;
   /**
@@ -79,8 +68,7 @@ function sha256(value: string): string {
  *
  * Failures: no, malformed, unknown, expired or wrong-audience token →
  * UNAUTHENTICATED; SubjectAccessReview denied → PERMISSION_DENIED; API server
- * unreachable, refusing the operator, or not answering within
- * `reviewTimeoutMs` (5 s) → UNAVAILABLE (not cached: the next stream asks again).
+ * unreachable or refusing the operator → UNAVAILABLE (not cached).
  *
  * @example
  * const kc = new KubeConfig();
@@ -88,7 +76,7 @@ function sha256(value: string): string {
  * createPluginServer({ authenticator: tokenReviewAuthenticator({ kubeConfig: kc, audiences: ["my-operator"] }) });
  */
 export function tokenReviewAuthenticator(options: TokenReviewAuthenticatorOptions): StreamAuthenticator {
-  const reviews = createKubeReviews(options.kubeConfig, options.reviewTimeoutMs ?? DEFAULT_REVIEW_TIMEOUT_MS);
+  const reviews = createKubeReviews(options.kubeConfig);
   const now = options.now ?? Date.now;
   const maxEntries = options.maxCacheEntries ?? 4096;
   const audiences = options.audiences;
@@ -132,13 +120,8 @@ export function tokenReviewAuthenticator(options: TokenReviewAuthenticatorOption
         );
       }
       if (attributes === undefined) return review.identity;
-      const { identity } = review;
-      const subject = {
-        user: identity.user,
-        groups: identity.groups,
-        uid: identity.uid,
-        extra: identity.extra,
-      };
+      const { identity, uid } = review;
+      const subject = { user: identity.user, groups: identity.groups, uid, extra: identity.extra };
       const decision = await authorize(JSON.stringify([subject, attributes]), () =>
         reviews.reviewAccess(subject, attributes),
       );

@@ -62,7 +62,7 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
   const watches = new Set<ActiveWatch>();
   const faults = createFaultInjector(watches);
   const counts: FakeKubeApiRequestCounts = { tokenreviews: 0, subjectaccessreviews: 0, leases: 0 };
-  let failure: number | "hang" | undefined;
+  let failure: number | undefined;
 
   const certs = await createTestCertificates({ hosts: ["127.0.0.1", "localhost", "::1"] });
   const sockets = new Set<Socket>();
@@ -88,11 +88,6 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     if (route.kind === "not-found") route = resolveCustomRoute(method, url, objects.lookup) ?? route;
     if (route.kind === "tokenreviews" || route.kind === "subjectaccessreviews" || route.kind === "leases") {
       counts[route.kind] += 1;
-    }
-    // A stuck API server: the request stays open until the client gives up or close() cuts it.
-    if (failure === "hang") {
-      await once(res, "close");
-      return;
     }
     if (failure !== undefined) throw new ApiError(failure, `fake API failure injected: HTTP ${failure}`);
 

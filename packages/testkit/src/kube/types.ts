@@ -131,12 +131,9 @@ export interface FakeKubeApi extends AsyncDisposable {
   requests: Readonly<FakeKubeApiRequestCounts> & { reset(): void };
   /**
    * Fault injection: answer every request with this HTTP status and a
-   * Status body (e.g. 503); `"hang"` to read requests and never answer them
-   * (each is released when its client gives up or the API closes, like a
-   * stuck API server); or `undefined` to serve normally again. Requests are
-   * counted in `requests` either way.
+   * Status body (e.g. 503), or `undefined` to serve normally again.
    */
-  setFailure(httpStatus: number | "hang" | undefined): void;
+  setFailure(httpStatus: number | undefined): void;
   /** Open client connections, to check that callers release theirs. */
   connections(): number;
   /**
