@@ -44,7 +44,11 @@ export interface ConnectPluginOptions {
   allowInsecureToken?: boolean;
   /** Reconnection backoff: full jitter over capped exponential growth. Defaults 100 ms, 10 s, ×2. */
   backoff?: { initialMs?: number; maxMs?: number; multiplier?: number };
-  /** Liveness pings to the operator; the session is dropped when one is not answered. Defaults 10 000 / 20 000 ms; 0 turns them off. */
+  /**
+   * Liveness pings to the operator: a ping after `intervalMs` of silence; the session is dropped once
+   * the operator is silent for `timeoutMs` with a ping unanswered. Defaults 10 000 / 20 000 ms;
+   * `intervalMs: 0` turns them off.
+   */
   keepalive?: { intervalMs?: number; timeoutMs?: number };
   /** Resolves a `dns+` target's name to addresses. Default: the system resolver, every address. */
   resolve?: (host: string) => Promise<string[]>;

@@ -94,6 +94,10 @@ export class SessionAttempt {
     const scheduler = new FrameScheduler({
       write: (message) => stream.write(message),
       quantum: DEFAULT_SETTINGS.maxChunkSize,
+      onControlOverflow: (message) => {
+        this.stream?.cancel();
+        this.finish(status.RESOURCE_EXHAUSTED, `operator was cut off: ${message}`);
+      },
     });
     this.scheduler = scheduler;
     stream.on("drain", () => scheduler.resume());

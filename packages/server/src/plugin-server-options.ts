@@ -68,9 +68,12 @@ export interface PluginServerOptions {
    */
   registerTimeoutMs?: number;
   /**
-   * Liveness pings to revision-1 plugins: a plugin that does not answer one
-   * within `timeoutMs` (a frozen process, a dropped network) is cut and its
-   * calls fail with UNAVAILABLE. HTTP/2 keepalive uses the same figures.
+   * Liveness pings to revision-1 plugins: a ping goes out after `intervalMs`
+   * of silence, and a plugin silent for `timeoutMs` with a ping unanswered (a
+   * frozen process, a dropped network) is cut and its calls fail with
+   * UNAVAILABLE ("no answer to ping within N ms"); with `intervalMs >=
+   * timeoutMs` it takes up to interval + timeout. HTTP/2 keepalive uses the
+   * same figures.
    * Defaults: every 10 000 ms, 20 000 ms to answer; `intervalMs: 0` turns pings off.
    */
   keepalive?: { intervalMs?: number; timeoutMs?: number };

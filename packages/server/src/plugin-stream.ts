@@ -5,7 +5,7 @@ import type {
   PluginNameAuthorizer,
   StreamAuthenticator,
 } from "@operator-plugin-framework/auth";
-import type { PluginRegister, PluginStreamMessage, Settings } from "@operator-plugin-framework/proto";
+import { type PluginRegister, PluginStreamMessage, type Settings } from "@operator-plugin-framework/proto";
 import type { AnnouncedService, PluginRegistry } from "@operator-plugin-framework/registry";
 import { addSession } from "@operator-plugin-framework/registry/internal";
 import {
@@ -48,6 +48,27 @@ export interface StreamContext {
 }
 
 const MAX_PENDING_BEFORE_REGISTERED = 64;
+/** Bytes buffered before registration, besides the max receive message size: framing, as grpc-js allows. */
+const PRE_REGISTER_FRAMING_BYTES = 1024 * 1024;
+
+/**
+ * Bytes a message keeps alive while it waits: its encoding, or for a frame
+ * batch its frames, and at least the received buffer its data chunks are
+ * views into.
+ */
+function bufferedSize(message: PluginStreamMessage): number {
+  const payload = message.payload;
+  if (payload?.$case !== "frames") return PluginStreamMessage.encode(message).finish().length;
+  let bytes = 0;
+  let retained = 0;
+  for (const frame of payload.value.frames) {
+    bytes += 16;
+    if (frame.kind?.$case !== "data") continue;
+    bytes += frame.kind.value.data.length;
+    retained = Math.max(retained, frame.kind.value.data.buffer.byteLength);
+  }
+  return Math.max(bytes, retained);
+}
 
 type Duplex = ServerDuplexStream<PluginStreamMessage, PluginStreamMessage>;
 
@@ -65,6 +86,7 @@ export class PluginStream {
   private user: string | undefined;
   private removeFromRegistry: (() => void) | undefined;
   private readonly pending: PluginStreamMessage[] = [];
+  private pendingBytes = 0;
   private readonly registerTimer: NodeJS.Timeout;
   private readonly admission: StreamAdmission;
   private readonly untrack: () => void;
@@ -192,18 +214,29 @@ export class PluginStream {
           this.state = "registering";
           void this.register(message.payload.value);
           return;
-        case "registering":
+        case "registering": {
           if (message.payload?.$case === "register")
             throw protocolViolation("duplicate register on one stream");
           // Authentication may take a network round trip; a plugin must not fill memory meanwhile.
+          // Bounded in count and in bytes: one max-size message (plus framing) at most.
+          this.pendingBytes += bufferedSize(message);
           if (this.pending.length >= MAX_PENDING_BEFORE_REGISTERED) {
             throw new PluginFrameworkError(
               status.RESOURCE_EXHAUSTED,
               `more than ${MAX_PENDING_BEFORE_REGISTERED} messages before registration completed`,
             );
           }
+          const maxBytes = this.ctx.limits.maxReceiveMessageSize + PRE_REGISTER_FRAMING_BYTES;
+          if (this.pendingBytes > maxBytes) {
+            throw new PluginFrameworkError(
+              status.RESOURCE_EXHAUSTED,
+              `${this.pendingBytes} bytes sent before registration completed, over the limit of ${maxBytes}; ` +
+                "wait for register_ack before sending more",
+            );
+          }
           this.pending.push(message);
           return;
+        }
         case "registered":
           this.session!.onMessage(message);
           return;

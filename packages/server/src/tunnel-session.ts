@@ -52,6 +52,8 @@ export class TunnelSession extends SessionBase {
     this.scheduler = new FrameScheduler({
       write: (message) => transport.write(message),
       quantum: settings.peer.maxChunkSize,
+      onControlOverflow: (message) =>
+        transport.end(status.RESOURCE_EXHAUSTED, `plugin "${this.name}" was cut off: ${message}`),
     });
     transport.onDrain(() => this.scheduler.resume());
     this.liveness = new Liveness({

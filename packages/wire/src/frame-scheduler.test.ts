@@ -98,4 +98,38 @@ describe("FrameScheduler", () => {
     scheduler.flush();
     expect(summary(written)).toEqual([[1]]);
   });
+
+  it("ends a session whose peer sends pings but never reads, once the answers pass the bound", () => {
+    const written: PluginStreamMessage[] = [];
+    const overflows: string[] = [];
+    const scheduler = new FrameScheduler({
+      // The transport never drains: every write after the first is refused.
+      write: (m) => written.push(m) < 1,
+      maxQueuedControl: 10,
+      onControlOverflow: (message) => overflows.push(message),
+    });
+    const pong = { payload: { $case: "ping" as const, value: { nonce: 1, ack: true } } };
+    for (let i = 0; i < 100; i++) scheduler.sendMessage(pong);
+    expect(written).toHaveLength(11);
+    expect(overflows).toHaveLength(1);
+    expect(overflows[0]).toMatch(/does not read its stream, and 11 control messages/);
+  });
+
+  it("counts control messages only while the transport pushes back", () => {
+    const overflows: string[] = [];
+    let accept = false;
+    const scheduler = new FrameScheduler({
+      write: () => accept,
+      maxQueuedControl: 10,
+      onControlOverflow: (message) => overflows.push(message),
+    });
+    const pong = { payload: { $case: "ping" as const, value: { nonce: 1, ack: true } } };
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 8; i++) scheduler.sendMessage(pong);
+      scheduler.resume();
+    }
+    accept = true;
+    for (let i = 0; i < 100; i++) scheduler.sendMessage(pong);
+    expect(overflows).toEqual([]);
+  });
 });

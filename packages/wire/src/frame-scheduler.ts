@@ -18,7 +18,24 @@ export interface FrameSchedulerOptions {
   maxBatchBytes?: number;
   /** Data bytes one stream may add to a batch in one turn. Default 64 KiB. */
   quantum?: number;
+  /**
+   * Messages outside frame batches (ping answers, pings, drains) that may be
+   * written behind a transport that does not drain: a peer that stops reading
+   * but keeps sending pings. Frames need no such bound: window updates and
+   * cancels are bounded by the streams and their windows. Default
+   * {@link DEFAULT_MAX_QUEUED_CONTROL}.
+   */
+  maxQueuedControl?: number;
+  /**
+   * Called once when more than `maxQueuedControl` wait; the scheduler has
+   * closed. The session should end with RESOURCE_EXHAUSTED, as HTTP/2 servers
+   * do for a ping flood.
+   */
+  onControlOverflow?: (message: string) => void;
 }
+
+/** Default bound of queued control messages per session: nghttp2's for its outbound control queue. */
+export const DEFAULT_MAX_QUEUED_CONTROL = 1000;
 
 /**
  * Writes every frame of a session from one place, in order per stream, and
@@ -31,6 +48,10 @@ export class FrameScheduler {
   private readonly write: (message: PluginStreamMessage) => boolean;
   private readonly maxBatchBytes: number;
   private readonly quantum: number;
+  private readonly maxQueuedControl: number;
+  private readonly onControlOverflow: ((message: string) => void) | undefined;
+  // Messages written since the transport pushed back: the transport buffers them.
+  private writtenWhileBlocked = 0;
   private control: Frame[] = [];
   private readonly ready = new Set<FrameSource>();
   private scheduled = false;
@@ -44,6 +65,8 @@ export class FrameScheduler {
     this.write = options.write;
     this.maxBatchBytes = options.maxBatchBytes ?? 256 * 1024;
     this.quantum = options.quantum ?? 64 * 1024;
+    this.maxQueuedControl = options.maxQueuedControl ?? DEFAULT_MAX_QUEUED_CONTROL;
+    this.onControlOverflow = options.onControlOverflow;
   }
 
   /** Queues a frame that belongs to no stream's data order (window updates). */
@@ -64,12 +87,19 @@ export class FrameScheduler {
   sendMessage(message: PluginStreamMessage): void {
     if (this.closed) return;
     this.flush();
+    if (this.blocked) {
+      // Written all the same (pings, acks and drains must not wait behind
+      // data), but counted: a peer that never reads must not grow it forever.
+      this.writtenWhileBlocked++;
+      if (!this.checkControlBound()) return;
+    }
     this.blocked = !this.write(message) || this.blocked;
   }
 
   /** The transport drained its buffer: continue writing. */
   resume(): void {
     this.blocked = false;
+    this.writtenWhileBlocked = 0;
     this.schedule();
   }
 
@@ -86,6 +116,18 @@ export class FrameScheduler {
     this.flush();
     if (this.closed || (this.control.length === 0 && this.ready.size === 0)) return Promise.resolve();
     return new Promise((resolve) => this.emptyWaiters.push(resolve));
+  }
+
+  /** Closes the scheduler and reports once when too much waits behind a blocked transport. */
+  private checkControlBound(): boolean {
+    const queued = this.writtenWhileBlocked;
+    if (queued <= this.maxQueuedControl) return true;
+    this.close();
+    this.onControlOverflow?.(
+      `the peer does not read its stream, and ${queued} control messages (ping answers, pings) ` +
+        `wait for it, over the limit of ${this.maxQueuedControl}; read the stream, or send fewer pings`,
+    );
+    return false;
   }
 
   private notifyEmpty(): void {

@@ -13,7 +13,12 @@ export {
   PROTOCOL_REVISION,
 } from "./constants.js";
 export { isStatusError, PluginFrameworkError, protocolViolation } from "./errors.js";
-export { FrameScheduler, type FrameSchedulerOptions, type FrameSource } from "./frame-scheduler.js";
+export {
+  DEFAULT_MAX_QUEUED_CONTROL,
+  FrameScheduler,
+  type FrameSchedulerOptions,
+  type FrameSource,
+} from "./frame-scheduler.js";
 export type {
   ChannelCall,
   ChannelInterface,

@@ -34,16 +34,27 @@ describe("Liveness", () => {
     l.stop();
   });
 
-  it("declares the peer dead once when a ping goes unanswered for the timeout", () => {
-    const { l, pings, dead } = liveness();
+  it("declares the peer dead once, a timeout after it was last heard, naming the ping", () => {
+    const { l, pings, dead } = liveness(100, 250);
     l.start();
     vi.advanceTimersByTime(100);
-    l.onAck(pings[0]! + 1); // a stale or wrong nonce proves nothing
-    vi.advanceTimersByTime(50);
-    expect(dead).toEqual(["peer did not answer a ping within 50 ms"]);
+    expect(pings).toHaveLength(1);
+    vi.advanceTimersByTime(149);
+    expect(dead).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(dead).toEqual(["no answer to ping within 150 ms (nothing heard for 250 ms)"]);
     vi.advanceTimersByTime(1_000);
     expect(dead).toHaveLength(1);
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("gives a ping the whole timeout when the interval is not shorter than it", () => {
+    const { l, dead } = liveness(100, 50);
+    l.start();
+    vi.advanceTimersByTime(149);
+    expect(dead).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(dead).toEqual(["no answer to ping within 50 ms (nothing heard for 150 ms)"]);
   });
 
   it("counts any message from the peer as alive, even without the answer", () => {

@@ -1,6 +1,6 @@
 import { status } from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
-import { ReceiveFlow } from "./receive-flow.js";
+import { QUEUED_MESSAGE_OVERHEAD, ReceiveFlow } from "./receive-flow.js";
 
 const KiB = 1024;
 
@@ -89,5 +89,44 @@ describe("ReceiveFlow", () => {
     receive.accept(Buffer.alloc(64 * KiB), true);
     receive.read();
     expect(grants.reduce((a, b) => a + b, 0)).toBe(128 * KiB);
+  });
+
+  it("refuses an empty data frame that does not end a message", () => {
+    const { receive } = flow();
+    expect(() => receive.accept(Buffer.alloc(0), true)).toThrow(
+      expect.objectContaining({
+        code: status.INVALID_ARGUMENT,
+        details: expect.stringMatching(/empty data frame that does not end a message/),
+      }),
+    );
+  });
+
+  it("charges unread empty messages, and ends a flood of them with RESOURCE_EXHAUSTED", () => {
+    const windowSize = 64 * KiB;
+    const maxMessageSize = 64 * KiB;
+    const { receive } = flow(windowSize, maxMessageSize);
+    const fits = Math.floor((windowSize + maxMessageSize) / QUEUED_MESSAGE_OVERHEAD);
+    for (let i = 0; i < fits; i++) receive.accept(Buffer.alloc(0), false);
+    expect(receive.pending).toBe(fits);
+    expect(() => receive.accept(Buffer.alloc(0), false)).toThrow(
+      expect.objectContaining({
+        code: status.RESOURCE_EXHAUSTED,
+        details: expect.stringMatching(/messages the application has not read/),
+      }),
+    );
+    // Reading frees the budget again.
+    receive.read();
+    expect(receive.accept(Buffer.alloc(0), false)?.data.length).toBe(0);
+  });
+
+  it("copies a small chunk out of a large batch, and keeps a large chunk as a view", () => {
+    const { receive } = flow();
+    const batch = Buffer.alloc(1024 * KiB, 7);
+    const tiny = receive.accept(batch.subarray(10, 11), false)!;
+    expect(tiny.data.buffer).not.toBe(batch.buffer);
+    expect(tiny.data[0]).toBe(7);
+    const bigBatch = Buffer.alloc(256 * KiB);
+    const big = flow(1024 * KiB).receive.accept(bigBatch.subarray(0, 64 * KiB), false)!;
+    expect(big.data.buffer).toBe(bigBatch.buffer);
   });
 });

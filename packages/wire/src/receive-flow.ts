@@ -1,5 +1,21 @@
 import { status as Status } from "@grpc/grpc-js";
-import { PluginFrameworkError } from "./errors.js";
+import { PluginFrameworkError, protocolViolation } from "./errors.js";
+
+/**
+ * What each unread message costs besides its bytes: the objects that hold it.
+ * Without it an empty message would cost nothing, and a peer could queue
+ * millions of them within any window (the lesson of CVE-2019-9518).
+ */
+export const QUEUED_MESSAGE_OVERHEAD = 256;
+
+/**
+ * A chunk smaller than this fraction of the buffer it was decoded from is
+ * copied out, so that a tiny message does not keep its whole batch alive.
+ * Bigger chunks stay zero-copy views: they retain at most 8 times their size.
+ */
+const COPY_BELOW_FRACTION = 8;
+
+const EMPTY = Buffer.alloc(0);
 
 export interface ReceiveFlowOptions {
   /** Bytes the peer may send before we grant more (our advertised window). */
@@ -31,6 +47,9 @@ export class ReceiveFlow {
   private assembled = 0;
   private grantedEarly = 0;
   private pendingGrant = 0;
+  // Bytes plus QUEUED_MESSAGE_OVERHEAD per message, of the messages not yet read.
+  private queuedCost = 0;
+  private readonly maxQueuedCost: number;
   // Complete messages not yet read: a queue with a moving head, since shift()
   // is linear and one batch can complete thousands of messages.
   private readonly queue: InboundMessage[] = [];
@@ -38,6 +57,9 @@ export class ReceiveFlow {
 
   constructor(private readonly options: ReceiveFlowOptions) {
     this.window = options.windowSize;
+    // A conforming peer's unread bytes stay within the window plus one message
+    // granted early; the overhead term leaves room for many small messages.
+    this.maxQueuedCost = options.windowSize + options.maxMessageSize;
   }
 
   /** Accepts one Data frame. Returns the completed message, if any. Throws on a protocol violation. */
@@ -61,9 +83,12 @@ export class ReceiveFlow {
         `Received message larger than max (${this.assembled + size} vs. ${this.options.maxMessageSize})`,
       );
     }
+    if (size === 0 && more) {
+      // Carries nothing and ends nothing: a conforming sender never writes one.
+      throw protocolViolation("empty data frame that does not end a message");
+    }
     this.window -= size;
-    const buffer = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (size > 0 || !more) this.parts.push(buffer);
+    this.parts.push(retainable(chunk));
     this.assembled += size;
     if (more) {
       if (this.pending === 0 && size > 0) {
@@ -73,6 +98,16 @@ export class ReceiveFlow {
       return undefined;
     }
     const data = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.assembled);
+    const cost = this.assembled + QUEUED_MESSAGE_OVERHEAD;
+    if (this.queuedCost + cost > this.maxQueuedCost) {
+      throw new PluginFrameworkError(
+        Status.RESOURCE_EXHAUSTED,
+        `the peer sent ${this.pending + 1} messages the application has not read, over the bound of ` +
+          `${this.maxQueuedCost} bytes (each message counts its size plus ${QUEUED_MESSAGE_OVERHEAD}); ` +
+          "read messages as they come, or send fewer, larger ones",
+      );
+    }
+    this.queuedCost += cost;
     const message = { data, owed: this.assembled - this.grantedEarly };
     this.parts = [];
     this.assembled = 0;
@@ -93,6 +128,7 @@ export class ReceiveFlow {
       this.queue.splice(0, this.head);
       this.head = 0;
     }
+    this.queuedCost -= message.data.length + QUEUED_MESSAGE_OVERHEAD;
     let bytes = message.owed;
     if (this.pending === 0 && this.assembled > this.grantedEarly) {
       // The peer may be blocked mid-message: grant what it already sent of it.
@@ -124,4 +160,12 @@ export class ReceiveFlow {
       this.pendingGrant = 0;
     }
   }
+}
+
+/** The chunk as a Buffer that does not keep alive much more than its own bytes. */
+function retainable(chunk: Uint8Array): Buffer {
+  const size = chunk.byteLength;
+  if (size === 0) return EMPTY;
+  if (size * COPY_BELOW_FRACTION < chunk.buffer.byteLength) return Buffer.from(chunk);
+  return Buffer.from(chunk.buffer, chunk.byteOffset, size);
 }

@@ -199,14 +199,58 @@ export const INVALID_PROTOBUF = Buffer.from([0x0f, 0x01]);
 /** One step of a fuzzed stream: a message sent with ts-proto, or raw bytes. */
 export type Step = { message: PluginStreamMessage } | { bytes: Buffer };
 
-export function steps(ids: readonly number[] = [], requestIds: readonly string[] = []): fc.Arbitrary<Step[]> {
-  return fc.array(
-    fc.oneof(
-      { weight: 4, arbitrary: message(ids, requestIds).map((m) => ({ message: m })) },
-      { weight: 1, arbitrary: wireBytes(ids, requestIds).map((b) => ({ bytes: b })) },
-    ),
-    { minLength: 1, maxLength: 8 },
+function framesMessage(frames: Frame[]): Step {
+  return { message: { payload: { $case: "frames", value: { frames } } } };
+}
+
+/**
+ * The resource attacks of issue 10, kept small enough to run in
+ * milliseconds: a run of empty data frames (ending messages or not), a tiny
+ * message in a batch made large by another frame, and a run of pings.
+ */
+export function attackSteps(ids: readonly number[] = []): fc.Arbitrary<Step[]> {
+  const id = ids.length > 0 ? fc.oneof(fc.constantFrom(...ids), u32) : u32;
+  const emptyRun = fc
+    .tuple(id, fc.integer({ min: 1, max: 5_000 }), fc.boolean())
+    .map(([streamId, count, more]) => [
+      framesMessage(
+        Array.from({ length: count }, () => ({
+          streamId,
+          kind: { $case: "data" as const, value: { data: Buffer.alloc(0), more } },
+        })),
+      ),
+    ]);
+  const tinyInLargeBatch = fc.tuple(id, id).map(([tinyId, bigId]) => [
+    framesMessage([
+      { streamId: tinyId, kind: { $case: "data", value: { data: Buffer.from([0x0a, 0]), more: false } } },
+      {
+        streamId: bigId,
+        kind: {
+          $case: "status",
+          value: { code: 0, message: "", details: Buffer.alloc(512 * 1024), trailers: [] },
+        },
+      },
+    ]),
+  ]);
+  const pingRun = fc.tuple(fc.integer({ min: 1, max: 300 }), fc.boolean()).map(([count, ack]) =>
+    Array.from({ length: count }, (_, i) => ({
+      message: { payload: { $case: "ping" as const, value: { nonce: i + 1, ack } } },
+    })),
   );
+  return fc.oneof(emptyRun, tinyInLargeBatch, pingRun);
+}
+
+export function steps(ids: readonly number[] = [], requestIds: readonly string[] = []): fc.Arbitrary<Step[]> {
+  return fc
+    .array(
+      fc.oneof(
+        { weight: 8, arbitrary: message(ids, requestIds).map((m) => [{ message: m }]) },
+        { weight: 2, arbitrary: wireBytes(ids, requestIds).map((b) => [{ bytes: b }]) },
+        { weight: 1, arbitrary: attackSteps(ids) },
+      ),
+      { minLength: 1, maxLength: 8 },
+    )
+    .map((groups) => groups.flat());
 }
 
 export function stepBytes(step: Step): Buffer {
