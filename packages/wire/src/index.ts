@@ -27,6 +27,7 @@ export type {
   StatusObject,
 } from "./grpc-internals.js";
 export { IdleTracker } from "./idle-tracker.js";
+export { LabelBound, OTHER } from "./label-bound.js";
 export { Liveness, type LivenessOptions } from "./liveness.js";
 export { defaultLogger, type Logger, quietLogger } from "./logger.js";
 export { entriesToMetadata, metadataToEntries } from "./metadata.js";

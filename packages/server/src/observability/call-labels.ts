@@ -1,5 +1,5 @@
 import type { AnnouncedService } from "@operator-plugin-framework/registry";
-import { type LabelBound, OTHER } from "./label-bound.js";
+import { type LabelBound, OTHER } from "@operator-plugin-framework/wire";
 
 /** How a call's messages flow, as grpc-go's and OpenTelemetry's metrics name it. */
 export type CallType = "unary" | "client_stream" | "server_stream" | "bidi_stream";

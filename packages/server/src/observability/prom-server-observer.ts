@@ -1,7 +1,7 @@
 import { status } from "@grpc/grpc-js";
 import type { CallObserver, DrainCause, SessionObserver } from "@operator-plugin-framework/wire";
+import { LabelBound, OTHER } from "@operator-plugin-framework/wire";
 import { type CallLabels, methodLabels } from "./call-labels.js";
-import { LabelBound, OTHER } from "./label-bound.js";
 import type { PromClientModule, PromRegistry } from "./prom-types.js";
 import type { ObservedSession, ServerObserver } from "./server-observer.js";
 
