@@ -4,10 +4,15 @@ import {
   DEFAULT_SETTINGS,
   defaultLogger,
   type Logger,
+  noopSessionObserver,
   PluginFrameworkError,
+  type SessionObserver,
 } from "@operator-plugin-framework/wire";
 import { backoffWithDefaults } from "./backoff.js";
 import { Connection, type ConnectionConfig } from "./connection.js";
+import { loadPluginMetrics } from "./observability/load-metrics.js";
+import { SwitchableCallObserver } from "./observability/prom-plugin-observer.js";
+import type { MetricsOption } from "./observability/prom-types.js";
 import { buildServiceTable, type ServiceEntry } from "./service-table.js";
 import type { AttemptConfig } from "./session-attempt.js";
 import { type ParsedTarget, parseTarget } from "./target.js";
@@ -76,6 +81,18 @@ export interface ConnectPluginOptions {
    * pass `quietLogger` to silence it. Tokens and payloads are never logged.
    */
   logger?: Logger;
+  /**
+   * Prometheus metrics (`pluginframework_plugin_*`: connection state per
+   * operator address, reconnect attempts, calls handled by service, method
+   * and code, call duration). `true` registers them in prom-client's default
+   * registry; `{ registry }` in yours. prom-client is an optional peer
+   * dependency (`npm install prom-client@^15`), imported when the connection
+   * opens; if it is missing the plugin logs an error and serves without
+   * metrics. Calls are counted once it has loaded (normally before the first
+   * registration completes). Serving `/metrics` is the application's choice.
+   * Default: off, and prom-client is never loaded.
+   */
+  metrics?: MetricsOption;
 }
 
 /** A state change of the connection to one operator address. */
@@ -125,11 +142,17 @@ export interface PluginConnection extends AsyncDisposable {
  * await connection.registered();
  */
 export function connectPlugin(options: ConnectPluginOptions): PluginConnection {
-  return new Connection(connectionConfig(options));
+  const calls = options.metrics ? new SwitchableCallObserver() : noopSessionObserver;
+  const config = connectionConfig(options, calls);
+  const connection = new Connection(config);
+  if (options.metrics && calls instanceof SwitchableCallObserver) {
+    void loadPluginMetrics(options.metrics, connection, calls, config.logger);
+  }
+  return connection;
 }
 
 /** Checks the options and fills in the defaults; throws INVALID_ARGUMENT or FAILED_PRECONDITION. */
-function connectionConfig(options: ConnectPluginOptions): ConnectionConfig {
+function connectionConfig(options: ConnectPluginOptions, calls: SessionObserver): ConnectionConfig {
   const targets = (typeof options.target === "string" ? [options.target] : [...options.target]).map(
     parseTarget,
   );
@@ -148,7 +171,7 @@ function connectionConfig(options: ConnectPluginOptions): ConnectionConfig {
       });
     }
   }
-  const attempt = attemptConfig(options);
+  const attempt = { ...attemptConfig(options), calls };
   const backoff = backoffWithDefaults(options.backoff);
   const drainGraceMs = options.drainGraceMs ?? 10_000;
   return {
@@ -173,7 +196,9 @@ function connectionConfig(options: ConnectPluginOptions): ConnectionConfig {
   };
 }
 
-function attemptConfig(options: ConnectPluginOptions): Omit<AttemptConfig, "onRegistered" | "onDrain"> {
+function attemptConfig(
+  options: ConnectPluginOptions,
+): Omit<AttemptConfig, "onRegistered" | "onDrain" | "calls"> {
   const { handlers, descriptors } = buildServiceTable(options.services);
   const maxReceive = options.maxReceiveMessageSize ?? DEFAULT_SETTINGS.maxMessageSize;
   const maxConcurrent = options.maxConcurrentStreams ?? DEFAULT_SETTINGS.maxConcurrentStreams;

@@ -22,6 +22,7 @@ export {
 // Types of the options above.
 export type { ServiceEntry } from "./service-table.js";
 export type { TokenProvider } from "./token.js";
+export type { MetricsOption, PromRegistry } from "./observability/prom-types.js";
 
 // Errors and logging, the same in every user-facing package of the framework.
 export {

@@ -13,6 +13,7 @@ import {
   PluginFrameworkError,
   PROTOCOL_REVISION,
   raceTimeout,
+  type SessionObserver,
 } from "@operator-plugin-framework/wire";
 import { SeedSession } from "./seed-session.js";
 import type { MethodHandler } from "./service-table.js";
@@ -40,6 +41,8 @@ export interface AttemptConfig {
   headers: Readonly<Record<string, string>>;
   /** Liveness pings to a revision-1 operator; interval 0 turns them off. */
   keepalive: { intervalMs: number; timeoutMs: number };
+  /** Observes the calls of every session (metrics); a no-op unless metrics are on. */
+  calls: SessionObserver;
   onRegistered: (sessionId: string) => void;
   onDrain: () => void;
 }
@@ -239,6 +242,7 @@ export class SessionAttempt {
       "operator",
       this.config.host,
     );
+    tunnel.observer = this.config.calls;
     this.tunnel = tunnel;
     tunnel.onIdle = () => this.checkIdle();
     if (!this.accepting) tunnel.stopAccepting();

@@ -1,6 +1,7 @@
 import { Metadata, status } from "@grpc/grpc-js";
 import type { Frame } from "@operator-plugin-framework/proto";
 import {
+  type CallObserver,
   type InterceptingServerListener,
   metadataToEntries,
   OutboundStream,
@@ -37,6 +38,7 @@ export class TunnelServerCall implements ServerInterceptingCallInterface {
   private ended = false;
   private readonly deadline: number;
   private deadlineTimer: NodeJS.Timeout | undefined;
+  private readonly observer: CallObserver;
 
   constructor(
     private readonly session: TunnelSession,
@@ -45,6 +47,7 @@ export class TunnelServerCall implements ServerInterceptingCallInterface {
     private readonly metadata: Metadata,
     timeoutMs: number | undefined,
   ) {
+    this.observer = session.observer.callStarted(handler.path);
     const { peer, local } = session.settings;
     this.out = new OutboundStream(streamId, session.scheduler, peer.initialWindowSize, peer.maxChunkSize);
     this.flow = new ReceiveFlow({
@@ -112,7 +115,7 @@ export class TunnelServerCall implements ServerInterceptingCallInterface {
         trailers: metadataToEntries(trailers).filter((entry) => entry.key !== DETAILS_KEY),
       },
     });
-    this.end();
+    this.end(result.code);
   }
 
   startRead(): void {
@@ -181,7 +184,7 @@ export class TunnelServerCall implements ServerInterceptingCallInterface {
   cancel(): void {
     if (this.ended) return;
     this.out.clear();
-    this.end();
+    this.end(status.CANCELLED);
     this.listener?.onCancel();
   }
 
@@ -212,8 +215,9 @@ export class TunnelServerCall implements ServerInterceptingCallInterface {
     }
   }
 
-  private end(): void {
+  private end(code: status): void {
     this.ended = true;
+    this.observer.end(code);
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.session.release(this.streamId);
   }

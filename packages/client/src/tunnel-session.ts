@@ -3,9 +3,11 @@ import type { Frame, Settings } from "@operator-plugin-framework/proto";
 import {
   entriesToMetadata,
   type FrameScheduler,
+  noopSessionObserver,
   OutboundStream,
   PluginFrameworkError,
   protocolViolation,
+  type SessionObserver,
 } from "@operator-plugin-framework/wire";
 import { invokeHandler } from "./invoke-handler.js";
 import type { MethodHandler } from "./service-table.js";
@@ -31,6 +33,8 @@ export class TunnelSession {
   private accepting = true;
   /** Called whenever the last open call ends. */
   onIdle: () => void = () => {};
+  /** Observes this session's calls (metrics). */
+  observer: SessionObserver = noopSessionObserver;
 
   constructor(
     private readonly handlers: ReadonlyMap<string, MethodHandler>,

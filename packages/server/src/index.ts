@@ -4,6 +4,7 @@
 // handle the one error class.
 export { createPluginServer, type PluginServer } from "./plugin-server.js";
 export type { PluginServerOptions } from "./plugin-server-options.js";
+export type { MetricsOption, PromRegistry } from "./observability/prom-types.js";
 export { type AdminServer, type AdminServerOptions, createAdminServer } from "./admin/admin-server.js";
 export {
   isStatusError,

@@ -3,6 +3,7 @@ import type { PluginNameAuthorizer, StreamAuthenticator } from "@operator-plugin
 import type { PluginRegistry } from "@operator-plugin-framework/registry";
 import type { Logger } from "@operator-plugin-framework/wire";
 import type { HealthOptions } from "./health/operator-health.js";
+import type { MetricsOption } from "./observability/prom-types.js";
 
 /** Options of {@link createPluginServer}. */
 export interface PluginServerOptions {
@@ -114,6 +115,20 @@ export interface PluginServerOptions {
    * // Pod spec: readinessProbe: { grpc: { port: 8081 } }
    */
   health?: boolean | (HealthOptions & { listen?: string });
+  /**
+   * Prometheus metrics (`pluginframework_*`: sessions, registrations,
+   * refusals, calls by plugin, service, method, type and code, call duration,
+   * messages and bytes, flow-control stalls, liveness failures, drains).
+   * `true` registers them in prom-client's default registry; `{ registry }`
+   * in yours. prom-client is an optional peer dependency (`npm install
+   * prom-client@^15`), imported when `start()` runs, so `start()` rejects
+   * with FAILED_PRECONDITION if it is missing. Service and method labels come
+   * only from the services a plugin announced (anything else is `other`);
+   * at most 1,000 plugin names and 2,000 methods get labels of their own.
+   * Serving `/metrics` is the application's choice (`registry.metrics()`).
+   * Default: off, and prom-client is never loaded.
+   */
+  metrics?: MetricsOption;
 }
 
 /** A plugin server; see {@link createPluginServer}. */

@@ -10,6 +10,7 @@ import {
   parseListenAddress,
   removeStaleSocket,
 } from "./listen-address.js";
+import { loadServerMetrics } from "./observability/load-metrics.js";
 import type { PluginServerOptions } from "./plugin-server-options.js";
 import { PluginStream, type StreamContext } from "./plugin-stream.js";
 import { resolveStreamContext } from "./stream-context.js";
@@ -145,6 +146,8 @@ export class PluginServerImpl implements PluginServer {
     try {
       try {
         await this.startHealth(grpc);
+        // Before listening, so every session is counted from the first.
+        if (this.options.metrics) this.context.observer = await loadServerMetrics(this.options.metrics);
         await this.bindAll(grpc);
       } catch (err) {
         this.readiness.reject(err);

@@ -5,6 +5,7 @@ import { createPluginRegistry } from "@operator-plugin-framework/registry";
 import { DEFAULT_SETTINGS, quietLogger } from "@operator-plugin-framework/wire";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { LogBudget } from "./log-budget.js";
+import { noopServerObserver } from "./observability/server-observer.js";
 import { PluginStream, type StreamContext } from "./plugin-stream.js";
 
 afterEach(() => {
@@ -54,6 +55,7 @@ function open(overrides: Partial<StreamContext> = {}) {
     maxConnectionAgeMs: undefined,
     drainGraceMs: 100,
     logger: quietLogger,
+    observer: noopServerObserver,
     refusal: () => undefined,
     track: (stream) => {
       streams.add(stream);

@@ -17,6 +17,7 @@ import {
   protocolViolation,
 } from "@operator-plugin-framework/wire";
 import type { LogBudget } from "./log-budget.js";
+import type { ServerObserver } from "./observability/server-observer.js";
 import { validateRegister } from "./register.js";
 import { SeedSession } from "./seed-session.js";
 import type { DrainOptions, ServerSessionLimits, SessionBase } from "./session-base.js";
@@ -41,6 +42,8 @@ export interface StreamContext {
   logger: Logger;
   /** Bounds refusal log lines, which a hostile client can cause at will. */
   refusalLog: LogBudget;
+  /** Watches sessions and refusals (metrics); a no-op unless metrics are on. */
+  observer: ServerObserver;
   /** Why new streams are refused now (the server is stopping), or undefined. */
   refusal(): string | undefined;
   /** Called once per stream with the function that ends it; the returned function forgets it. */
@@ -177,6 +180,7 @@ export class PluginStream {
   /** Ends the stream with a status and removes its session. Idempotent. */
   end(code: status, details: string): void {
     if (this.state === "ended") return;
+    if (code !== status.OK && this.state !== "registered") this.ctx.observer.refused(code);
     this.closeSession(details);
     try {
       if (code === status.OK) this.call.end();
@@ -201,6 +205,7 @@ export class PluginStream {
     this.untrack();
     this.removeFromRegistry?.();
     this.session?.terminate(reason);
+    this.session?.observer.closed();
     this.call.removeAllListeners("data");
   }
 
@@ -259,6 +264,7 @@ export class PluginStream {
       clearTimeout(this.registerTimer);
       const session = this.createSession(register, identity, services);
       this.session = session;
+      session.observer = this.ctx.observer.sessionOpened(session);
       session.accept();
       this.state = "registered";
       this.removeFromRegistry = addSession(this.ctx.registry, session);

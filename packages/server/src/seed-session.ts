@@ -1,10 +1,12 @@
 import { Metadata, status } from "@grpc/grpc-js";
 import type { PluginError, PluginRPCResponse, PluginStreamMessage } from "@operator-plugin-framework/proto";
 import {
+  type CallObserver,
   type ChannelCall,
   type Deadline,
   type InterceptingListener,
   type MessageContext,
+  noopCallObserver,
   parseSeedErrorCode,
   protocolViolation,
   runApplicationCallback,
@@ -178,6 +180,7 @@ export class SeedCall extends SessionCall<SeedSession> implements ChannelCall {
   private reads = 0;
   private finished = false;
   private timer: NodeJS.Timeout | undefined;
+  private observer: CallObserver = noopCallObserver;
 
   constructor(
     session: SeedSession,
@@ -189,6 +192,7 @@ export class SeedCall extends SessionCall<SeedSession> implements ChannelCall {
 
   start(_metadata: Metadata, listener: InterceptingListener): void {
     this.listener = listener;
+    this.observer = this.session.observer.callStarted(this.method);
     const refusal = this.session.refusal();
     if (refusal) return void process.nextTick(() => this.fail(status.UNAVAILABLE, refusal));
     const timeout = this.deadline - Date.now();
@@ -219,6 +223,7 @@ export class SeedCall extends SessionCall<SeedSession> implements ChannelCall {
       );
       return;
     }
+    this.observer.messageSent(message.length);
     this.request = message;
   }
 
@@ -245,6 +250,7 @@ export class SeedCall extends SessionCall<SeedSession> implements ChannelCall {
   succeed(payload: Buffer): void {
     if (this.finished) return;
     this.response = payload;
+    this.observer.messageReceived(payload.length);
     this.deliver();
   }
 
@@ -271,6 +277,7 @@ export class SeedCall extends SessionCall<SeedSession> implements ChannelCall {
     if (this.finished) return;
     this.finished = true;
     if (this.timer) clearTimeout(this.timer);
+    this.observer.end(result.code);
     this.notify((listener) => listener.onReceiveStatus(result));
   }
 

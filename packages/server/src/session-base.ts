@@ -6,7 +6,9 @@ import {
   type ChannelInterface,
   type ChannelRef,
   IdleTracker,
+  noopSessionObserver,
   type SessionLimits,
+  type SessionObserver,
 } from "@operator-plugin-framework/wire";
 import type { SessionTransport } from "./transport.js";
 
@@ -61,6 +63,8 @@ export abstract class SessionBase implements PluginSession, ChannelInterface {
   protected closedReason: string | undefined;
   protected draining = false;
   retiring = false;
+  /** Watches this session's calls (metrics); set by the stream that admits it. */
+  observer: SessionObserver = noopSessionObserver;
   private readonly idleTracker = new IdleTracker(() => this.inFlight);
 
   constructor(
@@ -99,6 +103,7 @@ export abstract class SessionBase implements PluginSession, ChannelInterface {
     if (this.draining || (options.mode === "until-replaced" && this.retiring)) return;
     if (options.mode === "refuse-new") this.draining = true;
     else this.retiring = true;
+    this.observer.drained(options.mode === "refuse-new" ? "operator" : "max_age");
     this.announceDrain(options);
   }
 

@@ -2,6 +2,7 @@ import type { PluginRegistry } from "@operator-plugin-framework/registry";
 import { DEFAULT_SETTINGS, defaultLogger } from "@operator-plugin-framework/wire";
 import { type ListenAddress, parseListenAddress } from "./listen-address.js";
 import { LogBudget } from "./log-budget.js";
+import { noopServerObserver } from "./observability/server-observer.js";
 import type { PluginServerOptions } from "./plugin-server-options.js";
 import type { StreamContext } from "./plugin-stream.js";
 
@@ -56,6 +57,7 @@ export function resolveStreamContext(
     drainGraceMs: options.drainGraceMs ?? DEFAULT_DRAIN_GRACE_MS,
     logger,
     refusalLog: new LogBudget(),
+    observer: noopServerObserver,
     ...hooks,
   };
   return { listen, context };

@@ -1,11 +1,13 @@
 import { Metadata, status } from "@grpc/grpc-js";
 import type { Frame } from "@operator-plugin-framework/proto";
 import {
+  type CallObserver,
   type ChannelCall,
   entriesToMetadata,
   type InterceptingListener,
   type MessageContext,
   metadataToEntries,
+  noopCallObserver,
   OutboundStream,
   PluginFrameworkError,
   protocolViolation,
@@ -40,6 +42,7 @@ export class TunnelCall extends SessionCall<TunnelSession> implements ChannelCal
   private metadata: Metadata | undefined;
   /** What the caller wrote while the call waited for a stream; sent, in order, once it has one. */
   private backlog: { messages: [Buffer, (() => void) | undefined][]; halfClosed: boolean } | undefined;
+  private observer: CallObserver = noopCallObserver;
 
   constructor(
     session: TunnelSession,
@@ -51,6 +54,7 @@ export class TunnelCall extends SessionCall<TunnelSession> implements ChannelCal
 
   start(metadata: Metadata, listener: InterceptingListener): void {
     this.listener = listener;
+    this.observer = this.session.observer.callStarted(this.method);
     const refusal = this.session.refusal();
     if (refusal) return this.finishLater(status.UNAVAILABLE, refusal);
     const timeout = this.deadline - Date.now();
@@ -83,7 +87,14 @@ export class TunnelCall extends SessionCall<TunnelSession> implements ChannelCal
   open(id: number): void {
     this.streamId = id;
     const { peer, local } = this.session.settings;
-    this.out = new OutboundStream(id, this.session.scheduler, peer.initialWindowSize, peer.maxChunkSize);
+    const stalls = this.observer === noopCallObserver ? undefined : this.observer;
+    this.out = new OutboundStream(
+      id,
+      this.session.scheduler,
+      peer.initialWindowSize,
+      peer.maxChunkSize,
+      stalls,
+    );
     this.flow = new ReceiveFlow({
       windowSize: local.initialWindowSize,
       maxChunkSize: local.maxChunkSize,
@@ -124,6 +135,7 @@ export class TunnelCall extends SessionCall<TunnelSession> implements ChannelCal
       );
       return;
     }
+    this.observer.messageSent(message.length);
     if (this.out) return this.out.pushMessage(message, context.callback);
     // Waiting for a stream: the write callback waits too, which is the caller's backpressure.
     this.backlog ??= { messages: [], halfClosed: false };
@@ -167,7 +179,10 @@ export class TunnelCall extends SessionCall<TunnelSession> implements ChannelCal
         case "data": {
           if (this.pendingStatus) throw protocolViolation("data frame after status");
           const message = this.flow!.accept(kind.value.data, kind.value.more);
-          if (message) this.deliver();
+          if (message) {
+            this.observer.messageReceived(message.data.length);
+            this.deliver();
+          }
           return;
         }
         case "windowUpdate":
@@ -247,6 +262,7 @@ export class TunnelCall extends SessionCall<TunnelSession> implements ChannelCal
     this.backlog = undefined;
     this.metadata = undefined;
     for (const [, callback] of backlog?.messages ?? []) callback?.();
+    this.observer.end(result.code);
     this.notify((listener) => listener.onReceiveStatus(result));
   }
 }

@@ -60,8 +60,10 @@ export class TunnelSession extends SessionBase {
       ...keepalive,
       sendPing: (nonce) =>
         this.scheduler.sendMessage({ payload: { $case: "ping", value: { nonce, ack: false } } }),
-      onDead: (message) =>
-        transport.end(status.UNAVAILABLE, `plugin "${this.name}" is unresponsive: ${message}`),
+      onDead: (message) => {
+        this.observer.livenessFailed();
+        transport.end(status.UNAVAILABLE, `plugin "${this.name}" is unresponsive: ${message}`);
+      },
     });
   }
 
@@ -196,6 +198,7 @@ export class TunnelSession extends SessionBase {
    * the stream, so the plugin knows every call it will get is already sent.
    */
   private pluginLeaving(): void {
+    if (!this.draining) this.observer.drained("plugin");
     this.draining = true;
     this.scheduler.sendMessage({ payload: { $case: "drain", value: { reason: "", graceMs: 0, ack: true } } });
   }

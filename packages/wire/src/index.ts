@@ -32,9 +32,17 @@ export type {
   StatusObject,
 } from "./grpc-internals.js";
 export { IdleTracker } from "./idle-tracker.js";
+export { LabelBound, OTHER } from "./label-bound.js";
 export { Liveness, type LivenessOptions } from "./liveness.js";
 export { defaultLogger, type Logger, quietLogger } from "./logger.js";
 export { entriesToMetadata, metadataToEntries } from "./metadata.js";
+export {
+  type CallObserver,
+  type DrainCause,
+  noopCallObserver,
+  noopSessionObserver,
+  type SessionObserver,
+} from "./observer.js";
 export { importOptionalPeer } from "./optional-peer.js";
 export { OutboundStream } from "./outbound-stream.js";
 export { validatePluginName } from "./plugin-name.js";

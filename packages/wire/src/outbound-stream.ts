@@ -23,12 +23,16 @@ export class OutboundStream implements FrameSource {
   private head = 0;
   private window: number;
   private pulled = false;
+  /** When the stream ran out of window with data left to send (performance.now()), if it has. */
+  private stalledSince: number | undefined;
 
+  /** `stalls` hears how long each wait for the peer's window lasted. */
   constructor(
     readonly streamId: number,
     private readonly scheduler: FrameScheduler,
     initialWindow: number,
     private readonly maxChunkSize: number,
+    private readonly stalls?: { flowStalled(ms: number): void },
   ) {
     this.window = initialWindow;
   }
@@ -42,17 +46,20 @@ export class OutboundStream implements FrameSource {
   /** Queues one serialized message; `onSent` runs once its last chunk is handed to the transport. */
   pushMessage(data: Buffer, onSent?: () => void): void {
     this.items.push({ data, offset: 0, onSent });
+    if (this.window <= 0) this.noteStall();
     this.scheduler.wake(this);
   }
 
   /** The peer granted more window. */
   addWindow(increment: number): void {
     this.window += increment;
+    if (this.stalledSince !== undefined && this.window > 0) this.endStall();
     if (this.sendable) this.scheduler.wake(this);
   }
 
   /** Drops everything not yet sent (the stream was cancelled or closed). */
   clear(): void {
+    if (this.stalledSince !== undefined) this.endStall();
     this.items = [];
     this.head = 0;
   }
@@ -104,7 +111,22 @@ export class OutboundStream implements FrameSource {
       }
       if (used >= budget) break;
     }
+    if (this.window <= 0) this.noteStall();
     return used;
+  }
+
+  /** Starts timing a stall if data waits for window; only measured when someone listens. */
+  private noteStall(): void {
+    if (!this.stalls || this.stalledSince !== undefined) return;
+    const item = this.items[this.head];
+    if (item !== undefined && isMessage(item) && item.offset < item.data.length) {
+      this.stalledSince = performance.now();
+    }
+  }
+
+  private endStall(): void {
+    this.stalls?.flowStalled(performance.now() - this.stalledSince!);
+    this.stalledSince = undefined;
   }
 
   private advance(): void {

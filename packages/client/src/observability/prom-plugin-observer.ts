@@ -1,0 +1,124 @@
+import { status } from "@grpc/grpc-js";
+import {
+  type CallObserver,
+  LabelBound,
+  noopCallObserver,
+  noopSessionObserver,
+  type SessionObserver,
+} from "@operator-plugin-framework/wire";
+import type { PromClientModule, PromRegistry } from "./prom-types.js";
+
+/** Distinct operator addresses with series of their own (a `dns+` target resolves to many). */
+export const MAX_TARGET_LABELS = 100;
+/** Call-duration buckets, in seconds: 1 ms to 30 s, as on the operator. */
+const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const STATES = ["connecting", "registered", "reconnecting", "rejected", "closed"] as const;
+
+/** What the plugin's metrics hear: link state changes and calls. */
+export interface PluginObserver {
+  /** Observes the calls of every session. */
+  readonly calls: SessionObserver;
+  /** One operator address changed state. */
+  stateChanged(target: string, state: string): void;
+}
+
+/**
+ * The plugin's Prometheus metrics: connection state per operator address,
+ * reconnect attempts, calls handled by method and code, and their duration.
+ * Only methods of registered services reach a handler, so method labels are
+ * bounded by the services the plugin serves.
+ */
+export function createPromPluginObserver(prom: PromClientModule, registry: PromRegistry): PluginObserver {
+  const registers = [registry];
+  const get = <T>(name: string, create: () => T): T =>
+    (registry.getSingleMetric(name) as T | undefined) ?? create();
+  const state = get(
+    "pluginframework_plugin_connection_state",
+    () =>
+      new prom.Gauge({
+        name: "pluginframework_plugin_connection_state",
+        help: "1 for the state each operator address is in now (connecting, registered, reconnecting, rejected, closed), 0 for the others.",
+        labelNames: ["target", "state"],
+        registers,
+      }),
+  );
+  const reconnects = get(
+    "pluginframework_plugin_reconnect_attempts_total",
+    () =>
+      new prom.Counter({
+        name: "pluginframework_plugin_reconnect_attempts_total",
+        help: "Reconnections scheduled after a failed attempt, a refusal or a lost session.",
+        labelNames: ["target"],
+        registers,
+      }),
+  );
+  const handled = get(
+    "pluginframework_plugin_calls_handled_total",
+    () =>
+      new prom.Counter({
+        name: "pluginframework_plugin_calls_handled_total",
+        help: "Calls from the operator handled by the plugin, by status code.",
+        labelNames: ["service", "method", "code"],
+        registers,
+      }),
+  );
+  const duration = get(
+    "pluginframework_plugin_call_duration_seconds",
+    () =>
+      new prom.Histogram({
+        name: "pluginframework_plugin_call_duration_seconds",
+        help: "Time from a call's arrival at the plugin to its status.",
+        labelNames: ["service", "method"],
+        buckets: DURATION_BUCKETS,
+        registers,
+      }),
+  );
+  const targets = new LabelBound(MAX_TARGET_LABELS);
+  const methods = new Map<string, { service: string; method: string }>();
+  const labelsOf = (path: string) => {
+    let labels = methods.get(path);
+    if (!labels) {
+      const slash = path.lastIndexOf("/");
+      labels = { service: path.slice(1, slash), method: path.slice(slash + 1) };
+      methods.set(path, labels);
+    }
+    return labels;
+  };
+
+  class PromCall implements CallObserver {
+    private readonly startedAt = performance.now();
+    constructor(private readonly labels: { service: string; method: string }) {}
+    messageSent(): void {}
+    messageReceived(): void {}
+    flowStalled(): void {}
+    end(code: number): void {
+      handled.inc({ ...this.labels, code: status[code] ?? "UNKNOWN" });
+      duration.observe(this.labels, (performance.now() - this.startedAt) / 1000);
+    }
+  }
+
+  return {
+    calls: { ...noopSessionObserver, callStarted: (path) => new PromCall(labelsOf(path)) },
+    stateChanged(target, current) {
+      // The connection as a whole reports its end with no target; each address reported its own.
+      if (target === "") return;
+      const label = targets.value(target);
+      for (const s of STATES) state.set({ target: label, state: s }, s === current ? 1 : 0);
+      if (current === "reconnecting" || current === "rejected") reconnects.inc({ target: label });
+    },
+  };
+}
+
+/**
+ * A session observer that forwards to another, set once prom-client has
+ * loaded: sessions take it at once, and their calls are counted from then on.
+ */
+export class SwitchableCallObserver implements SessionObserver {
+  target: SessionObserver = noopSessionObserver;
+  callStarted(method: string): CallObserver {
+    return this.target === noopSessionObserver ? noopCallObserver : this.target.callStarted(method);
+  }
+  drained(): void {}
+  livenessFailed(): void {}
+  closed(): void {}
+}

@@ -1,0 +1,47 @@
+import type { AnnouncedService } from "@operator-plugin-framework/registry";
+import { type LabelBound, OTHER } from "@operator-plugin-framework/wire";
+
+/** How a call's messages flow, as grpc-go's and OpenTelemetry's metrics name it. */
+export type CallType = "unary" | "client_stream" | "server_stream" | "bidi_stream";
+
+/** The labels of every call metric of one method (a type alias, so prom-client takes it as labels). */
+export type CallLabels = {
+  plugin: string;
+  service: string;
+  method: string;
+  type: CallType | typeof OTHER;
+};
+
+function callType(clientStreaming: boolean, serverStreaming: boolean): CallType {
+  if (clientStreaming) return serverStreaming ? "bidi_stream" : "client_stream";
+  return serverStreaming ? "server_stream" : "unary";
+}
+
+/**
+ * The label sets of one session's methods, built once at registration from
+ * the services the plugin announced: a method path outside them, or beyond
+ * the server-wide bound on method labels, is counted as service and method
+ * `other`, so callers and plugins cannot add time series at will.
+ */
+export function methodLabels(
+  plugin: string,
+  services: readonly AnnouncedService[],
+  bound: LabelBound,
+): { byPath: Map<string, CallLabels>; other: CallLabels } {
+  const other: CallLabels = { plugin, service: OTHER, method: OTHER, type: OTHER };
+  const byPath = new Map<string, CallLabels>();
+  for (const service of services) {
+    for (const method of service.methods) {
+      const path = `/${service.name}/${method.name}`;
+      // One bound for the pair, so service and method are admitted or refused together.
+      if (bound.value(path) === OTHER) continue;
+      byPath.set(path, {
+        plugin,
+        service: service.name,
+        method: method.name,
+        type: callType(method.clientStreaming, method.serverStreaming),
+      });
+    }
+  }
+  return { byPath, other };
+}

@@ -1,0 +1,182 @@
+import { status } from "@grpc/grpc-js";
+import type { CallObserver, DrainCause, SessionObserver } from "@operator-plugin-framework/wire";
+import { LabelBound, OTHER } from "@operator-plugin-framework/wire";
+import { type CallLabels, methodLabels } from "./call-labels.js";
+import type { PromClientModule, PromRegistry } from "./prom-types.js";
+import type { ObservedSession, ServerObserver } from "./server-observer.js";
+
+/** Distinct plugin names with series of their own; later names are counted as `other`. */
+export const MAX_PLUGIN_LABELS = 1_000;
+/** Distinct announced method paths, server-wide, with series of their own. */
+export const MAX_METHOD_LABELS = 2_000;
+/** Call-duration buckets, in seconds: 1 ms to 30 s. */
+export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+const CALL_LABELS = ["plugin", "service", "method", "type"] as const;
+type SessionState = "active" | "retiring" | "draining";
+
+/** The name of a gRPC status code, "OK", "NOT_FOUND"...; the label value of `code`. */
+export function codeName(code: number): string {
+  return status[code] ?? "UNKNOWN";
+}
+
+/**
+ * The operator's Prometheus metrics, fed by the observer hooks of sessions and
+ * calls. Metrics already in the registry under the same name (a second server
+ * in one process) are shared rather than registered twice.
+ */
+export function createPromServerObserver(prom: PromClientModule, registry: PromRegistry): ServerObserver {
+  const get = <T>(name: string, create: () => T): T =>
+    (registry.getSingleMetric(name) as T | undefined) ?? create();
+  const registers = [registry];
+  const sessions = get(
+    "pluginframework_sessions",
+    () =>
+      new prom.Gauge({
+        name: "pluginframework_sessions",
+        help: "Plugin sessions open now, by plugin and state (active, retiring, draining).",
+        labelNames: ["plugin", "state"],
+        registers,
+      }),
+  );
+  const counter = (name: string, help: string, labelNames: readonly string[]) =>
+    get(name, () => new prom.Counter({ name, help, labelNames, registers }));
+  const registrations = counter(
+    "pluginframework_registrations_total",
+    "Plugin streams admitted as sessions.",
+    ["plugin"],
+  );
+  const refusals = counter(
+    "pluginframework_refusals_total",
+    "Plugin streams ended before registration, by status code name.",
+    ["reason"],
+  );
+  const started = counter("pluginframework_calls_started_total", "Calls started to plugins.", CALL_LABELS);
+  const handled = counter(
+    "pluginframework_calls_handled_total",
+    "Calls to plugins completed, by status code.",
+    [...CALL_LABELS, "code"],
+  );
+  const duration = get(
+    "pluginframework_call_duration_seconds",
+    () =>
+      new prom.Histogram({
+        name: "pluginframework_call_duration_seconds",
+        help: "Time from the start of a call to a plugin to its status.",
+        labelNames: CALL_LABELS,
+        buckets: DURATION_BUCKETS,
+        registers,
+      }),
+  );
+  const messages = counter(
+    "pluginframework_messages_total",
+    "Messages of calls, by direction (sent to or received from plugins); counted when a call ends.",
+    ["plugin", "direction"],
+  );
+  const bytes = counter(
+    "pluginframework_message_bytes_total",
+    "Serialized message bytes of calls, by direction; counted when a call ends.",
+    ["plugin", "direction"],
+  );
+  const stalls = counter(
+    "pluginframework_flow_control_stall_seconds_total",
+    "Time calls had data to send but waited for the plugin's flow-control window.",
+    ["plugin"],
+  );
+  const livenessFailures = counter(
+    "pluginframework_liveness_failures_total",
+    "Sessions cut because the plugin did not answer liveness pings.",
+    ["plugin"],
+  );
+  const drains = counter(
+    "pluginframework_drains_total",
+    "Sessions drained, by cause (operator, max_age, plugin).",
+    ["plugin", "cause"],
+  );
+  const plugins = new LabelBound(MAX_PLUGIN_LABELS);
+  const methods = new LabelBound(MAX_METHOD_LABELS);
+
+  /** One call: sizes add up here and reach the counters once, when the call ends. */
+  class PromCall implements CallObserver {
+    private readonly startedAt = performance.now();
+    private sent = 0;
+    private sentBytes = 0;
+    private received = 0;
+    private receivedBytes = 0;
+    private stalledMs = 0;
+
+    constructor(private readonly labels: CallLabels) {
+      started.inc(labels);
+    }
+    messageSent(size: number): void {
+      this.sent++;
+      this.sentBytes += size;
+    }
+    messageReceived(size: number): void {
+      this.received++;
+      this.receivedBytes += size;
+    }
+    flowStalled(ms: number): void {
+      this.stalledMs += ms;
+    }
+    end(code: number): void {
+      const labels = this.labels;
+      handled.inc({ ...labels, code: codeName(code) });
+      duration.observe(labels, (performance.now() - this.startedAt) / 1000);
+      const plugin = labels.plugin;
+      if (this.sent) {
+        messages.inc({ plugin, direction: "sent" }, this.sent);
+        bytes.inc({ plugin, direction: "sent" }, this.sentBytes);
+      }
+      if (this.received) {
+        messages.inc({ plugin, direction: "received" }, this.received);
+        bytes.inc({ plugin, direction: "received" }, this.receivedBytes);
+      }
+      if (this.stalledMs) stalls.inc({ plugin }, this.stalledMs / 1000);
+    }
+  }
+
+  class PromSession implements SessionObserver {
+    private state: SessionState = "active";
+    private open = true;
+    private readonly byPath: Map<string, CallLabels>;
+    private readonly other: CallLabels;
+
+    constructor(
+      private readonly plugin: string,
+      session: ObservedSession,
+    ) {
+      // A plugin over the bound gets no method labels either: its series stay few.
+      const announced = plugin === OTHER ? [] : session.services;
+      ({ byPath: this.byPath, other: this.other } = methodLabels(plugin, announced, methods));
+      registrations.inc({ plugin });
+      sessions.inc({ plugin, state: this.state });
+    }
+    callStarted(method: string): CallObserver {
+      return new PromCall(this.byPath.get(method) ?? this.other);
+    }
+    drained(cause: DrainCause): void {
+      drains.inc({ plugin: this.plugin, cause });
+      this.move(cause === "max_age" ? "retiring" : "draining");
+    }
+    livenessFailed(): void {
+      livenessFailures.inc({ plugin: this.plugin });
+    }
+    closed(): void {
+      if (!this.open) return;
+      this.open = false;
+      sessions.dec({ plugin: this.plugin, state: this.state });
+    }
+    private move(state: SessionState): void {
+      if (!this.open || state === this.state || this.state === "draining") return;
+      sessions.dec({ plugin: this.plugin, state: this.state });
+      sessions.inc({ plugin: this.plugin, state });
+      this.state = state;
+    }
+  }
+
+  return {
+    sessionOpened: (session) => new PromSession(plugins.value(session.name), session),
+    refused: (code) => refusals.inc({ reason: codeName(code) }),
+  };
+}

@@ -1,0 +1,24 @@
+import type { AnnouncedService } from "@operator-plugin-framework/registry";
+import { noopSessionObserver, type SessionObserver } from "@operator-plugin-framework/wire";
+
+/** What an observer learns about a session when it is admitted. */
+export interface ObservedSession {
+  readonly id: string;
+  readonly name: string;
+  /** The services the plugin announced; the only method names worth a label of their own. */
+  readonly services: readonly AnnouncedService[];
+}
+
+/** Server-wide events: sessions admitted, streams refused. */
+export interface ServerObserver {
+  /** A plugin registered; the returned observer watches that session until it closes. */
+  sessionOpened(session: ObservedSession): SessionObserver;
+  /** A stream ended before its plugin was registered, with this gRPC status code. */
+  refused(code: number): void;
+}
+
+/** The server observer used when metrics are off. */
+export const noopServerObserver: ServerObserver = {
+  sessionOpened: () => noopSessionObserver,
+  refused: () => {},
+};

@@ -1,0 +1,55 @@
+/**
+ * Hooks through which metrics (and later tracing) watch calls, without the
+ * call code knowing which, if any, is turned on. The defaults do nothing, so
+ * a disabled feature costs one empty call per event on the hot path.
+ *
+ * The events are shaped for both Prometheus and OpenTelemetry: a call starts
+ * with its method path (the session observer already knows the plugin and
+ * the session), and ends once with its status code; the duration is the time
+ * between the two.
+ */
+
+/** Events of one call. `end` is called exactly once, last. */
+export interface CallObserver {
+  /** One whole message was queued for the peer; `bytes` is its serialized size. */
+  messageSent(bytes: number): void;
+  /** One whole message arrived from the peer. */
+  messageReceived(bytes: number): void;
+  /** The call had data to send but waited this long for the peer's flow-control window. */
+  flowStalled(ms: number): void;
+  /** The call ended with this gRPC status code. */
+  end(code: number): void;
+}
+
+/** Why a session was drained. */
+export type DrainCause = "operator" | "max_age" | "plugin";
+
+/** Events of one session (one plugin stream); it knows its plugin and session id. */
+export interface SessionObserver {
+  /** A call on this session starts; `method` is the full path, "/pkg.Service/Method". */
+  callStarted(method: string): CallObserver;
+  /** The session was told to drain, or the plugin announced it is leaving. */
+  drained(cause: DrainCause): void;
+  /** The peer stayed silent for a whole liveness timeout. */
+  livenessFailed(): void;
+  /** The session ended. Called once. */
+  closed(): void;
+}
+
+const noop = () => {};
+
+/** The call observer used when nothing observes calls. */
+export const noopCallObserver: CallObserver = {
+  messageSent: noop,
+  messageReceived: noop,
+  flowStalled: noop,
+  end: noop,
+};
+
+/** The session observer used when nothing observes sessions. */
+export const noopSessionObserver: SessionObserver = {
+  callStarted: () => noopCallObserver,
+  drained: noop,
+  livenessFailed: noop,
+  closed: noop,
+};
