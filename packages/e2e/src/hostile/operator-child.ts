@@ -1,7 +1,6 @@
 // The operator of the hostile-input tests, in its own process so that its RSS
 // is its own and a forced GC measures what the attack left behind. Run with
 // --expose-gc; driven over IPC (see protocol.ts and operator-process.ts).
-import { status } from "@grpc/grpc-js";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { PluginNameAuthorizer, StreamAuthenticator } from "@operator-plugin-framework/auth";
 import {
@@ -12,6 +11,7 @@ import {
 } from "@operator-plugin-framework/auth/operator";
 import { GreeterServiceService } from "@operator-plugin-framework/proto/example";
 import { createPluginServer, type Logger, type PluginServer } from "@operator-plugin-framework/server";
+import { Registry } from "prom-client";
 import type { CallReport, ChildConfig, ChildCounters, ChildReply, ChildRequest } from "./protocol.js";
 
 const counters: ChildCounters = { registered: 0, sessions: 0, refused: {} };
@@ -23,17 +23,21 @@ function send(reply: ChildReply): void {
   process.send?.(reply);
 }
 
-// Counts refusals by status, and keeps everything else off the test's output but errors.
+// Refusals are counted by the server's own metrics (log lines are rate-limited);
+// the log keeps everything but errors off the test's output.
+const metrics = new Registry();
+
+async function refusalsByReason(): Promise<Record<string, number>> {
+  const metric = metrics.getSingleMetric("pluginframework_refusals_total");
+  const refused: Record<string, number> = {};
+  for (const { labels, value } of (await metric?.get())?.values ?? []) refused[String(labels.reason)] = value;
+  return refused;
+}
+
 const logger: Logger = {
   debug() {},
   info() {},
-  warn(obj, msg) {
-    const code = (obj as { code?: unknown }).code;
-    if (msg === "plugin stream refused" && typeof code === "number") {
-      const name = status[code] ?? String(code);
-      counters.refused[name] = (counters.refused[name] ?? 0) + 1;
-    }
-  },
+  warn() {},
   error(obj, msg) {
     process.stderr.write(`${JSON.stringify({ ...obj, msg })}\n`);
   },
@@ -70,6 +74,7 @@ async function start(config: ChildConfig): Promise<void> {
     listen: "127.0.0.1:0",
     drainGraceMs: 1_000,
     logger,
+    metrics: { registry: metrics },
     authenticator: authenticatorFor(config),
     authorizeName: namePolicyFor(config),
     ...(config.registerTimeoutMs === undefined ? {} : { registerTimeoutMs: config.registerTimeoutMs }),
@@ -130,7 +135,10 @@ process.on("message", async (request: ChildRequest) => {
         send({ type: "memory", memory: memory() });
         return;
       case "counters":
-        send({ type: "counters", counters: structuredClone(counters) });
+        send({
+          type: "counters",
+          counters: { ...structuredClone(counters), refused: await refusalsByReason() },
+        });
         return;
       case "wait-registered":
         await server!.registry.waitFor(request.name, { timeoutMs: request.timeoutMs }).then(

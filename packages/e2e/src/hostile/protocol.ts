@@ -24,7 +24,7 @@ export interface ChildCounters {
   registered: number;
   /** Sessions live now. */
   sessions: number;
-  /** Streams the server refused, by gRPC status name, from its "plugin stream refused" warnings. */
+  /** Streams the server refused, by gRPC status name, from its pluginframework_refusals_total metric. */
   refused: Record<string, number>;
 }
 
