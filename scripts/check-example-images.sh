@@ -2,8 +2,10 @@
 # Proves what the example images contain, without a container engine: stages
 # the operator and the plugin exactly as their Dockerfiles do
 # (scripts/stage-example.sh), then runs both from a temporary directory outside
-# the repository with plain `node` and checks the plugin registers and answers
-# a call (scripts/image-smoke/run-examples.mjs).
+# the repository with plain `node` and checks the plugin registers, the operator
+# reconciles a DNSRecord against a fake Kubernetes API, and that both probe
+# endpoints answer (scripts/image-smoke/run-examples.mjs). Needs the testkit
+# built (packages/testkit/dist), as CI does before this step.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,5 +32,6 @@ if [[ -n "$(find "$WORK/plugin/node_modules" -maxdepth 2 -name '@kubernetes*' -p
 fi
 
 echo "image contents: operator $(du -sh "$WORK/operator" | cut -f1), plugin $(du -sh "$WORK/plugin" | cut -f1)"
-cp "$ROOT/scripts/image-smoke/run-examples.mjs" "$WORK/"
-(cd "$WORK" && node run-examples.mjs "$WORK/operator" "$WORK/plugin")
+# The harness runs from the repository (it uses the built testkit's fake
+# Kubernetes API); the examples it starts run from $WORK with plain node.
+node "$ROOT/scripts/image-smoke/run-examples.mjs" "$WORK/operator" "$WORK/plugin"

@@ -68,6 +68,38 @@ for (const deployment of docs.filter((d) => d.kind === "Deployment")) {
         user && context.runAsUser === user.user && context.runAsGroup === user.group,
         `runAsUser/runAsGroup match examples/${example}/Dockerfile's USER ${user?.user}:${user?.group}`,
       );
+      checkHealthProbes(where, example, container);
+    }
+  }
+}
+
+/**
+ * Our containers are probed on the health port they serve: the operator's
+ * gRPC health (OPERATOR_HEALTH_LISTEN) with `grpc` probes, the plugin's
+ * /readyz and /livez (PLUGIN_HEALTH_PORT) with `httpGet` probes.
+ */
+function checkHealthProbes(where, example, container) {
+  const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value]));
+  const served =
+    example === "operator"
+      ? Number(/:(\d+)$/.exec(env.OPERATOR_HEALTH_LISTEN ?? "")?.[1])
+      : Number(env.PLUGIN_HEALTH_PORT);
+  const setting = example === "operator" ? "OPERATOR_HEALTH_LISTEN" : "PLUGIN_HEALTH_PORT";
+  expect(where, Number.isInteger(served) && served > 0, `${setting} sets the health port`);
+  // A probe port may be a number or the name of a containerPort.
+  const portOf = (port) =>
+    typeof port === "string" ? container.ports?.find((p) => p.name === port)?.containerPort : port;
+  const probes = { readinessProbe: "/readyz", livenessProbe: "/livez" };
+  for (const [kind, path] of Object.entries(probes)) {
+    const probe = container[kind];
+    if (example === "operator") {
+      expect(where, probe?.grpc !== undefined && !probe.exec, `${kind} is a grpc probe`);
+      expect(where, portOf(probe?.grpc?.port) === served, `${kind} dials the health port ${served}`);
+      expect(where, !probe?.grpc?.service, `${kind} checks the server ("" service)`);
+    } else {
+      expect(where, probe?.httpGet?.path === path && !probe.exec, `${kind} is httpGet ${path}`);
+      expect(where, portOf(probe?.httpGet?.port) === served, `${kind} gets the health port ${served}`);
+      expect(where, (probe?.httpGet?.scheme ?? "HTTP") === "HTTP", `${kind} uses plain HTTP`);
     }
   }
 }

@@ -172,6 +172,8 @@ function startOperator(identity: string): Child {
         String(LEASE.renewDeadlineMs),
       ],
       ...["--retry-period-ms", String(LEASE.retryPeriodMs)],
+      // Both replicas run on this machine: a free probe port each, not 8081.
+      ...["--health-listen", "127.0.0.1:0"],
     ],
     root,
   );

@@ -36,6 +36,12 @@ export interface OperatorConfig {
   leaseDurationMs: number;
   renewDeadlineMs: number;
   retryPeriodMs: number;
+  /**
+   * Where the gRPC health probe (grpc.health.v1) listens, for the kubelet's
+   * `grpc` probes, which dial the pod IP: "0.0.0.0:8081" by default, "" turns
+   * the separate probe port off (the plugin port still serves health).
+   */
+  healthListen: string;
   /** Stop when stdin closes, so a supervising parent that dies takes us with it. */
   exitWithParent: boolean;
 }
@@ -56,6 +62,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
       "lease-duration-ms": { type: "string" },
       "renew-deadline-ms": { type: "string" },
       "retry-period-ms": { type: "string" },
+      "health-listen": { type: "string" },
       "exit-with-parent": { type: "boolean" },
     },
   });
@@ -76,6 +83,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
     leaseDurationMs: ms(values["lease-duration-ms"], "OPERATOR_LEASE_DURATION_MS", "15000"),
     renewDeadlineMs: ms(values["renew-deadline-ms"], "OPERATOR_RENEW_DEADLINE_MS", "10000"),
     retryPeriodMs: ms(values["retry-period-ms"], "OPERATOR_RETRY_PERIOD_MS", "2000"),
+    healthListen: (values["health-listen"] ?? env.OPERATOR_HEALTH_LISTEN ?? "0.0.0.0:8081").trim(),
     exitWithParent: values["exit-with-parent"] ?? env.OPF_EXIT_WITH_PARENT === "1",
   };
 }

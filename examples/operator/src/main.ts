@@ -22,6 +22,9 @@ const stop = new AbortController();
 const server = createPluginServer({
   listen: config.listen,
   logger,
+  // grpc.health.v1 on the plugin port, and on its own port for the kubelet's
+  // grpc probes (the plugin port is loopback, behind kube-rbac-proxy).
+  health: config.healthListen ? { listen: config.healthListen } : true,
   ...(config.maxConnectionAgeMs > 0 ? { maxConnectionAgeMs: config.maxConnectionAgeMs } : {}),
   ...(config.trustProxyHeaders
     ? {
@@ -104,7 +107,7 @@ if (config.exitWithParent) {
 const serving = server.start(stop.signal);
 try {
   const addresses = await server.ready();
-  logger.info({ addresses }, "operator listening");
+  logger.info({ addresses, health: server.healthAddress }, "operator listening");
   // The plugin server never waits for leadership: it is already serving.
   await Promise.all([serving, elector.start(stop.signal)]);
   await controller;

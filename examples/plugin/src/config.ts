@@ -12,6 +12,11 @@ export interface PluginConfig {
   caFile: string | undefined;
   /** TLS server name to verify when it differs from the target's host. */
   serverName: string | undefined;
+  /**
+   * Serve `/readyz` and `/livez` (serveHealthEndpoints) on this port, for the
+   * Deployment's httpGet probes; undefined: no HTTP server. 0 picks a free port.
+   */
+  healthPort: number | undefined;
   /** Stop when stdin closes, so a supervising parent that dies takes us with it. */
   exitWithParent: boolean;
 }
@@ -26,6 +31,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): PluginConfig
       "token-file": { type: "string" },
       "ca-file": { type: "string" },
       "server-name": { type: "string" },
+      "health-port": { type: "string" },
       "exit-with-parent": { type: "boolean" },
     },
   });
@@ -37,8 +43,9 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): PluginConfig
     throw new Error(
       "usage: plugin --name NAME --target http://127.0.0.1:PORT|https://HOST:PORT|dns+https://HOST:PORT|unix:///PATH " +
         "[--target …] " +
-        "[--version V] [--token-file FILE] [--ca-file FILE] [--server-name NAME] " +
-        "(or PLUGIN_NAME, OPERATOR_TARGET, PLUGIN_VERSION, PLUGIN_TOKEN_FILE, PLUGIN_CA_FILE, PLUGIN_SERVER_NAME)",
+        "[--version V] [--token-file FILE] [--ca-file FILE] [--server-name NAME] [--health-port PORT] " +
+        "(or PLUGIN_NAME, OPERATOR_TARGET, PLUGIN_VERSION, PLUGIN_TOKEN_FILE, PLUGIN_CA_FILE, PLUGIN_SERVER_NAME, " +
+        "PLUGIN_HEALTH_PORT)",
     );
   }
   return {
@@ -48,6 +55,16 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): PluginConfig
     tokenFile: values["token-file"] ?? env.PLUGIN_TOKEN_FILE,
     caFile: values["ca-file"] ?? env.PLUGIN_CA_FILE,
     serverName: values["server-name"] ?? env.PLUGIN_SERVER_NAME,
+    healthPort: toPort(values["health-port"] ?? env.PLUGIN_HEALTH_PORT),
     exitWithParent: values["exit-with-parent"] ?? env.OPF_EXIT_WITH_PARENT === "1",
   };
+}
+
+function toPort(text: string | undefined): number | undefined {
+  if (text === undefined || text.trim() === "") return undefined;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`expected a port for --health-port (PLUGIN_HEALTH_PORT), got "${text}"`);
+  }
+  return port;
 }

@@ -3,7 +3,7 @@
 // plays every provider: `--name aws` and `--name gcp` are two plugins.
 // Closes gracefully on SIGTERM/SIGINT.
 import { readFileSync } from "node:fs";
-import { connectPlugin } from "@operator-plugin-framework/client";
+import { connectPlugin, serveHealthEndpoints } from "@operator-plugin-framework/client";
 import { DnsProviderServiceService } from "@operator-plugin-framework/proto/example/dns";
 import { readConfig } from "./config.js";
 import { createDnsProvider } from "./dns-provider.js";
@@ -24,12 +24,21 @@ const connection = connectPlugin({
   logger,
 });
 
+// Opt-in /readyz (registered with at least one operator) and /livez, for the
+// Deployment's httpGet probes.
+const health =
+  config.healthPort === undefined
+    ? undefined
+    : await serveHealthEndpoints(connection, { port: config.healthPort });
+if (health) logger.info({ address: health.address }, "health endpoints listening");
+
 let closing = false;
 async function shutdown(reason: string): Promise<void> {
   if (closing) return;
   closing = true;
   logger.info({ reason }, "plugin stopping");
   await connection.close();
+  await health?.close();
   // Release stdin too, so nothing keeps the process alive: it exits on its own.
   process.stdin.destroy();
   logger.info({}, "plugin stopped");
