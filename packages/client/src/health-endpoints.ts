@@ -37,12 +37,22 @@ export async function serveHealthEndpoints(
   options: HealthEndpointsOptions = {},
 ): Promise<HealthEndpoints> {
   let closed = false;
+  // Why each operator address last failed, until it registers: a retry in
+  // progress ("connecting") must not hide the reason.
+  const lastFailure = new Map<string, string>();
   const unsubscribe = connection.onState((state) => {
+    if (state.state === "reconnecting" || state.state === "rejected") {
+      lastFailure.set(state.target, `${status[state.code] ?? state.code}: ${state.details}`);
+    } else if (state.state === "registered") {
+      lastFailure.delete(state.target);
+    }
     if (state.state === "closed" && [...connection.states.values()].every((s) => s.state === "closed")) {
       closed = true;
     }
   });
-  const server = createServer((request, response) => answer(request, response, connection, closed));
+  const server = createServer((request, response) =>
+    answer(request, response, connection, closed, lastFailure),
+  );
   // Probes are tiny; a slow or idle client must not hold a socket.
   server.headersTimeout = 5_000;
   server.requestTimeout = 5_000;
@@ -77,6 +87,7 @@ function answer(
   response: ServerResponse,
   connection: PluginConnection,
   closed: boolean,
+  lastFailure: ReadonlyMap<string, string>,
 ) {
   const path = (request.url ?? "/").split("?")[0];
   if (request.method !== "GET" && request.method !== "HEAD")
@@ -85,7 +96,10 @@ function answer(
     return closed ? reply(response, 503, "connection closed\n") : reply(response, 200, "ok\n");
   if (path === "/readyz") {
     if (connection.isRegistered) return reply(response, 200, "ok\n");
-    const lines = [...connection.states.entries()].map(([target, state]) => `${target}: ${describe(state)}`);
+    const lines = [...connection.states.entries()].map(([target, state]) => {
+      const failure = lastFailure.get(target);
+      return `${target}: ${describe(state)}${failure && state.state === "connecting" ? `; last failure: ${failure}` : ""}`;
+    });
     return reply(response, 503, `not registered with any operator\n${lines.join("\n")}\n`);
   }
   return reply(response, 404, "not found; try /readyz or /livez\n");
