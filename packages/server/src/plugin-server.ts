@@ -3,6 +3,7 @@ import { Server, ServerCredentials, status } from "@grpc/grpc-js";
 import { createPluginRegistry, type PluginRegistry } from "@operator-plugin-framework/registry";
 import { PluginStreamServiceDefinition, raceTimeout } from "@operator-plugin-framework/wire";
 import { checkAuthOptions } from "./auth-checks.js";
+import { deferred } from "./deferred.js";
 import { OperatorHealth } from "./health/operator-health.js";
 import {
   formatListenAddress,
@@ -260,22 +261,4 @@ export class PluginServerImpl implements PluginServer {
 
 function toBuffer(value: string | Buffer): Buffer {
   return typeof value === "string" ? Buffer.from(value) : value;
-}
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-  reject(reason: unknown): void;
-}
-
-/** Promise.withResolvers, which Node 20 lacks. The promise never counts as an unhandled rejection. */
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (reason: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  promise.catch(() => {});
-  return { promise, resolve, reject };
 }

@@ -3,6 +3,7 @@ import { Server, ServerCredentials, status } from "@grpc/grpc-js";
 import { AdminServiceService } from "@operator-plugin-framework/proto/admin";
 import type { PluginRegistry } from "@operator-plugin-framework/registry";
 import { type Logger, PluginFrameworkError, quietLogger } from "@operator-plugin-framework/wire";
+import { deferred } from "../deferred.js";
 import {
   formatListenAddress,
   type ListenAddress,
@@ -78,7 +79,6 @@ class AdminServerImpl implements AdminServer {
         `admin listen address ${JSON.stringify(options.listen)} is not loopback; the admin service has no authentication and can call every plugin, so it listens only on 127.0.0.1, [::1] or a unix socket (reach it with kubectl port-forward or kubectl exec)`,
       );
     }
-    this.listening.promise.catch(() => {});
   }
 
   start(signal?: AbortSignal): Promise<void> {
@@ -148,17 +148,6 @@ class AdminServerImpl implements AdminServer {
       this.state = { kind: "stopped" };
     }
   }
-}
-
-// Promise.withResolvers is Node 22+; the packages support Node 20.19.
-function deferred<T>(): { promise: Promise<T>; resolve(value: T): void; reject(reason: unknown): void } {
-  let resolve!: (value: T) => void;
-  let reject!: (reason: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
 }
 
 function isLoopback(host: string): boolean {
