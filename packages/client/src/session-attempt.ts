@@ -120,6 +120,8 @@ export class SessionAttempt {
           protocolRevision: PROTOCOL_REVISION,
           services: this.config.descriptors,
           settings: this.config.localSettings,
+          labels: {},
+          fileDescriptorSet: Buffer.alloc(0),
         },
       },
     });

@@ -130,6 +130,7 @@ describe("the plugin client against a hand-driven operator", () => {
           $case: "registerAck",
           value: {
             accepted: true,
+            hostServices: [],
             protocolRevision: 1,
             sessionId: "s",
             code: 0,

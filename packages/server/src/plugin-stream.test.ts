@@ -73,7 +73,15 @@ function register(revision: number): PluginStreamMessage {
   return {
     payload: {
       $case: "register",
-      value: { name: "p", version: "v1", protocolRevision: revision, services: [], settings: undefined },
+      value: {
+        name: "p",
+        version: "v1",
+        protocolRevision: revision,
+        services: [],
+        settings: undefined,
+        labels: {},
+        fileDescriptorSet: Buffer.alloc(0),
+      },
     },
   };
 }

@@ -36,7 +36,15 @@ async function streamOutcome(
       const register: PluginStreamMessage = {
         payload: {
           $case: "register",
-          value: { name: "aws", version: "v1", protocolRevision: 1, services: [], settings: undefined },
+          value: {
+            name: "aws",
+            version: "v1",
+            protocolRevision: 1,
+            services: [],
+            settings: undefined,
+            labels: {},
+            fileDescriptorSet: Buffer.alloc(0),
+          },
         },
       };
       stream.write(register);

@@ -78,6 +78,7 @@ export class TunnelSession extends SessionBase {
         $case: "registerAck",
         value: {
           accepted: true,
+          hostServices: [],
           protocolRevision: this.protocolRevision,
           settings: this.settings.local,
           sessionId: this.id,

@@ -53,7 +53,14 @@ export async function startFakeOperator(): Promise<{
           side.send({
             payload: {
               $case: "registerAck",
-              value: { accepted: true, protocolRevision: 1, sessionId, code: 0, message: "" },
+              value: {
+                accepted: true,
+                protocolRevision: 1,
+                sessionId,
+                code: 0,
+                message: "",
+                hostServices: [],
+              },
             },
           }),
       };

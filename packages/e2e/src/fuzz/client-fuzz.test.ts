@@ -56,6 +56,7 @@ const ack = (): Buffer =>
       $case: "registerAck",
       value: {
         accepted: true,
+        hostServices: [],
         protocolRevision: 1,
         settings: undefined,
         sessionId: "s",

@@ -43,6 +43,7 @@ describe("fuzz regressions", () => {
         $case: "registerAck",
         value: {
           accepted: true,
+          hostServices: [],
           protocolRevision: 1,
           settings: undefined,
           sessionId: "s",

@@ -45,7 +45,15 @@ const register = (name: string, revision: number) =>
   encode({
     payload: {
       $case: "register",
-      value: { name, version: "v1", protocolRevision: revision, services: [], settings: undefined },
+      value: {
+        name,
+        version: "v1",
+        protocolRevision: revision,
+        services: [],
+        settings: undefined,
+        labels: {},
+        fileDescriptorSet: Buffer.alloc(0),
+      },
     },
   });
 

@@ -82,7 +82,15 @@ export function registerMessage(name: string): PluginStreamMessage {
   return {
     payload: {
       $case: "register",
-      value: { name, version: "v1", protocolRevision: 1, services: [], settings: undefined },
+      value: {
+        name,
+        version: "v1",
+        protocolRevision: 1,
+        services: [],
+        settings: undefined,
+        labels: {},
+        fileDescriptorSet: Buffer.alloc(0),
+      },
     },
   };
 }

@@ -68,7 +68,25 @@ export interface PluginRegister {
   /** The services and methods the plugin serves. */
   services: ServiceDescriptor[];
   /** What the plugin accepts on its receiving side. */
-  settings?: Settings | undefined;
+  settings?:
+    | Settings
+    | undefined;
+  /**
+   * Labels the operator can select plugins by, e.g. {region: "eu"}. Bounded
+   * by the operator (count and bytes); a plugin over the bound is refused.
+   */
+  labels: { [key: string]: string };
+  /**
+   * Optional: a serialized google.protobuf.FileDescriptorSet describing the
+   * announced services, so that tools (the opf CLI) can encode and decode
+   * their messages without local .proto files. Bounded by the operator.
+   */
+  fileDescriptorSet: Buffer;
+}
+
+export interface PluginRegister_LabelsEntry {
+  key: string;
+  value: string;
 }
 
 /** PluginRPCCall is one unary call in the seed protocol. */
@@ -150,6 +168,11 @@ export interface RegisterAck {
   /** On refusal: the gRPC status code and a message saying why. */
   code: number;
   message: string;
+  /**
+   * Revision >= 2: the host services the operator offers to this plugin
+   * (plugin -> operator calls through the same stream).
+   */
+  hostServices: ServiceDescriptor[];
 }
 
 /** FrameBatch carries frames written together; one gRPC message, many frames. */
@@ -390,7 +413,15 @@ export const PluginStreamMessage: MessageFns<PluginStreamMessage> = {
 };
 
 function createBasePluginRegister(): PluginRegister {
-  return { name: "", version: "", protocolRevision: 0, services: [], settings: undefined };
+  return {
+    name: "",
+    version: "",
+    protocolRevision: 0,
+    services: [],
+    settings: undefined,
+    labels: {},
+    fileDescriptorSet: Buffer.alloc(0),
+  };
 }
 
 export const PluginRegister: MessageFns<PluginRegister> = {
@@ -409,6 +440,12 @@ export const PluginRegister: MessageFns<PluginRegister> = {
     }
     if (message.settings !== undefined) {
       Settings.encode(message.settings, writer.uint32(42).fork()).join();
+    }
+    globalThis.Object.entries(message.labels).forEach(([key, value]: [string, string]) => {
+      PluginRegister_LabelsEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
+    });
+    if (message.fileDescriptorSet.length !== 0) {
+      writer.uint32(58).bytes(message.fileDescriptorSet);
     }
     return writer;
   },
@@ -464,6 +501,82 @@ export const PluginRegister: MessageFns<PluginRegister> = {
             }
 
             message.settings = Settings.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            const entry6 = PluginRegister_LabelsEntry.decode(reader, reader.uint32());
+            if (entry6.value !== undefined) {
+              message.labels[entry6.key] = entry6.value;
+            }
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.fileDescriptorSet = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBasePluginRegister_LabelsEntry(): PluginRegister_LabelsEntry {
+  return { key: "", value: "" };
+}
+
+export const PluginRegister_LabelsEntry: MessageFns<PluginRegister_LabelsEntry> = {
+  encode(message: PluginRegister_LabelsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PluginRegister_LabelsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePluginRegister_LabelsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
             continue;
           }
         }
@@ -899,7 +1012,15 @@ export const Settings: MessageFns<Settings> = {
 };
 
 function createBaseRegisterAck(): RegisterAck {
-  return { accepted: false, protocolRevision: 0, settings: undefined, sessionId: "", code: 0, message: "" };
+  return {
+    accepted: false,
+    protocolRevision: 0,
+    settings: undefined,
+    sessionId: "",
+    code: 0,
+    message: "",
+    hostServices: [],
+  };
 }
 
 export const RegisterAck: MessageFns<RegisterAck> = {
@@ -921,6 +1042,9 @@ export const RegisterAck: MessageFns<RegisterAck> = {
     }
     if (message.message !== "") {
       writer.uint32(50).string(message.message);
+    }
+    for (const v of message.hostServices) {
+      ServiceDescriptor.encode(v!, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -984,6 +1108,14 @@ export const RegisterAck: MessageFns<RegisterAck> = {
             }
 
             message.message = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.hostServices.push(ServiceDescriptor.decode(reader, reader.uint32()));
             continue;
           }
         }
