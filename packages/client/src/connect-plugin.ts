@@ -1,6 +1,7 @@
 import { type ChannelOptions, credentials, status } from "@grpc/grpc-js";
 import { assertTokenTransportAllowed } from "@operator-plugin-framework/auth/token";
 import {
+  composeSessionObservers,
   DEFAULT_SETTINGS,
   defaultLogger,
   type Logger,
@@ -13,6 +14,7 @@ import { Connection, type ConnectionConfig } from "./connection.js";
 import { loadPluginMetrics } from "./observability/load-metrics.js";
 import { SwitchableCallObserver } from "./observability/prom-plugin-observer.js";
 import type { MetricsOption } from "./observability/prom-types.js";
+import { PluginTracing, type TracingOption } from "./observability/tracing.js";
 import { buildServiceTable, type ServiceEntry } from "./service-table.js";
 import type { AttemptConfig } from "./session-attempt.js";
 import { type ParsedTarget, parseTarget } from "./target.js";
@@ -93,6 +95,21 @@ export interface ConnectPluginOptions {
    * Default: off, and prom-client is never loaded.
    */
   metrics?: MetricsOption;
+  /**
+   * OpenTelemetry tracing: every call the plugin serves gets a SERVER span
+   * (`rpc.system`, `rpc.service`, `rpc.method`, `rpc.grpc.status_code`,
+   * `pluginframework.plugin.name`, `pluginframework.session.id`) whose parent
+   * is the operator's span from the call's metadata (read through the global
+   * propagator: W3C `traceparent`/`tracestate` with the SDK's defaults), and
+   * the handler runs inside it, so spans it starts are its children. `true`
+   * uses the global tracer provider; `{ tracerProvider }` yours.
+   * @opentelemetry/api is an optional peer dependency (`npm install
+   * @opentelemetry/api@^1.9`), imported when the connection opens; if it is
+   * missing the plugin logs an error and serves untraced. With no tracer
+   * provider registered, spans are no-ops. Default: off, and
+   * @opentelemetry/api is never loaded.
+   */
+  tracing?: TracingOption;
 }
 
 /** A state change of the connection to one operator address. */
@@ -142,17 +159,25 @@ export interface PluginConnection extends AsyncDisposable {
  * await connection.registered();
  */
 export function connectPlugin(options: ConnectPluginOptions): PluginConnection {
-  const calls = options.metrics ? new SwitchableCallObserver() : noopSessionObserver;
+  const metrics = options.metrics ? new SwitchableCallObserver() : noopSessionObserver;
+  const logger = options.logger ?? defaultLogger;
+  const tracing = options.tracing ? new PluginTracing(options.tracing, options.name, logger) : undefined;
+  const calls = tracing
+    ? (sessionId: string) => composeSessionObservers(metrics, tracing.session(sessionId))
+    : () => metrics;
   const config = connectionConfig(options, calls);
   const connection = new Connection(config);
-  if (options.metrics && calls instanceof SwitchableCallObserver) {
-    void loadPluginMetrics(options.metrics, connection, calls, config.logger);
+  if (options.metrics && metrics instanceof SwitchableCallObserver) {
+    void loadPluginMetrics(options.metrics, connection, metrics, config.logger);
   }
   return connection;
 }
 
 /** Checks the options and fills in the defaults; throws INVALID_ARGUMENT or FAILED_PRECONDITION. */
-function connectionConfig(options: ConnectPluginOptions, calls: SessionObserver): ConnectionConfig {
+function connectionConfig(
+  options: ConnectPluginOptions,
+  calls: (sessionId: string) => SessionObserver,
+): ConnectionConfig {
   const targets = (typeof options.target === "string" ? [options.target] : [...options.target]).map(
     parseTarget,
   );

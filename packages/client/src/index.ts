@@ -23,6 +23,7 @@ export {
 export type { ServiceEntry } from "./service-table.js";
 export type { TokenProvider } from "./token.js";
 export type { MetricsOption, PromRegistry } from "./observability/prom-types.js";
+export type { TracingOption } from "./observability/tracing.js";
 
 // Errors and logging, the same in every user-facing package of the framework.
 export {

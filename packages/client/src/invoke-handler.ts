@@ -1,5 +1,9 @@
 import { type Metadata, type sendUnaryData, status } from "@grpc/grpc-js";
-import type { ServerInterceptingCallInterface } from "@operator-plugin-framework/wire";
+import {
+  type CallObserver,
+  noopCallObserver,
+  type ServerInterceptingCallInterface,
+} from "@operator-plugin-framework/wire";
 import {
   ServerDuplexStreamImpl,
   ServerReadableStreamImpl,
@@ -21,7 +25,11 @@ type Surface = { cancelled: boolean; emit(event: string, ...args: unknown[]): bo
  * that code and message (grpc-js turns a throw into UNKNOWN and ignores a
  * rejected promise, which hangs the caller until its deadline).
  */
-export function invokeHandler(call: ServerInterceptingCallInterface, handler: MethodHandler): void {
+export function invokeHandler(
+  call: ServerInterceptingCallInterface,
+  handler: MethodHandler,
+  observer: Pick<CallObserver, "run"> = noopCallObserver,
+): void {
   let surface: Surface | undefined;
   let metadata: Metadata;
   let request: unknown;
@@ -34,7 +42,8 @@ export function invokeHandler(call: ServerInterceptingCallInterface, handler: Me
   };
   const run = (...args: [call: unknown, callback?: unknown]) => {
     try {
-      const result = handler.func(...args);
+      // A tracing observer runs the handler inside the call's span.
+      const result = observer.run ? observer.run(() => handler.func(...args)) : handler.func(...args);
       if (result && typeof (result as Promise<unknown>).then === "function") {
         (result as Promise<unknown>).then(undefined, (err) => call.sendStatus(thrownToStatus(err)));
       }

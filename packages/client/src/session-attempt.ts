@@ -41,8 +41,8 @@ export interface AttemptConfig {
   headers: Readonly<Record<string, string>>;
   /** Liveness pings to a revision-1 operator; interval 0 turns them off. */
   keepalive: { intervalMs: number; timeoutMs: number };
-  /** Observes the calls of every session (metrics); a no-op unless metrics are on. */
-  calls: SessionObserver;
+  /** The observer of one session's calls (metrics, tracing); a no-op unless either is on. */
+  calls: (sessionId: string) => SessionObserver;
   onRegistered: (sessionId: string) => void;
   onDrain: () => void;
 }
@@ -244,7 +244,7 @@ export class SessionAttempt {
       "operator",
       this.config.host,
     );
-    tunnel.observer = this.config.calls;
+    tunnel.observer = this.config.calls(sessionId);
     this.tunnel = tunnel;
     tunnel.onIdle = () => this.checkIdle();
     if (!this.accepting) tunnel.stopAccepting();

@@ -38,7 +38,7 @@ export class TunnelServerCall implements ServerInterceptingCallInterface {
   private ended = false;
   private readonly deadline: number;
   private deadlineTimer: NodeJS.Timeout | undefined;
-  private readonly observer: CallObserver;
+  readonly observer: CallObserver;
 
   constructor(
     private readonly session: TunnelSession,
@@ -47,7 +47,7 @@ export class TunnelServerCall implements ServerInterceptingCallInterface {
     private readonly metadata: Metadata,
     timeoutMs: number | undefined,
   ) {
-    this.observer = session.observer.callStarted(handler.path);
+    this.observer = session.observer.callStarted(handler.path, metadata);
     const { peer, local } = session.settings;
     this.out = new OutboundStream(streamId, session.scheduler, peer.initialWindowSize, peer.maxChunkSize);
     this.flow = new ReceiveFlow({

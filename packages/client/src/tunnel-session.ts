@@ -127,6 +127,6 @@ export class TunnelSession {
     }
     const call = new TunnelServerCall(this, streamId, handler, metadata, request.timeoutMs);
     this.calls.set(streamId, call);
-    invokeHandler(call, handler);
+    invokeHandler(call, handler, call.observer);
   }
 }

@@ -5,6 +5,7 @@
 export { createPluginServer, type PluginServer } from "./plugin-server.js";
 export type { PluginServerOptions } from "./plugin-server-options.js";
 export type { MetricsOption, PromRegistry } from "./observability/prom-types.js";
+export type { TracingOption } from "./observability/tracing-types.js";
 export { type AdminServer, type AdminServerOptions, createAdminServer } from "./admin/admin-server.js";
 export {
   isStatusError,

@@ -4,6 +4,7 @@ import type { PluginRegistry } from "@operator-plugin-framework/registry";
 import type { Logger } from "@operator-plugin-framework/wire";
 import type { HealthOptions } from "./health/operator-health.js";
 import type { MetricsOption } from "./observability/prom-types.js";
+import type { TracingOption } from "./observability/tracing-types.js";
 
 /** Options of {@link createPluginServer}. */
 export interface PluginServerOptions {
@@ -129,6 +130,21 @@ export interface PluginServerOptions {
    * Default: off, and prom-client is never loaded.
    */
   metrics?: MetricsOption;
+  /**
+   * OpenTelemetry tracing: every call to a plugin gets a CLIENT span
+   * (`rpc.system`, `rpc.service`, `rpc.method`, `rpc.grpc.status_code`,
+   * `pluginframework.plugin.name`, `pluginframework.session.id`), a child of
+   * the context active when the call starts, and its trace context goes to
+   * the plugin in the call's metadata (through the global propagator: W3C
+   * `traceparent`/`tracestate` with the SDK's defaults), so the plugin's
+   * handler span is its child. `true` uses the global tracer provider;
+   * `{ tracerProvider }` yours. @opentelemetry/api is an optional peer
+   * dependency (`npm install @opentelemetry/api@^1.9`), imported when
+   * `start()` runs, so `start()` rejects with FAILED_PRECONDITION if it is
+   * missing. With no tracer provider registered, spans are no-ops.
+   * Default: off, and @opentelemetry/api is never loaded.
+   */
+  tracing?: TracingOption;
 }
 
 /** A plugin server; see {@link createPluginServer}. */

@@ -12,6 +12,8 @@ import {
   removeStaleSocket,
 } from "./listen-address.js";
 import { loadServerMetrics } from "./observability/load-metrics.js";
+import { loadServerTracing } from "./observability/load-tracing.js";
+import { composeServerObservers } from "./observability/server-observer.js";
 import type { PluginServerOptions } from "./plugin-server-options.js";
 import { PluginStream, type StreamContext } from "./plugin-stream.js";
 import { resolveStreamContext } from "./stream-context.js";
@@ -149,6 +151,10 @@ export class PluginServerImpl implements PluginServer {
         await this.startHealth(grpc);
         // Before listening, so every session is counted from the first.
         if (this.options.metrics) this.context.observer = await loadServerMetrics(this.options.metrics);
+        if (this.options.tracing) {
+          const tracing = await loadServerTracing(this.options.tracing);
+          this.context.observer = composeServerObservers(this.context.observer, tracing);
+        }
         await this.bindAll(grpc);
       } catch (err) {
         this.readiness.reject(err);

@@ -106,11 +106,13 @@ export class TunnelCall extends SessionCall<TunnelSession> implements ChannelCal
         }),
     });
     const timeout = this.deadline - Date.now();
+    const metadata = metadataToEntries(this.metadata ?? new Metadata());
+    this.observer.outgoing?.(metadata);
     this.out.pushFrame({
       $case: "newStream",
       value: {
         method: this.method,
-        metadata: metadataToEntries(this.metadata ?? new Metadata()),
+        metadata,
         timeoutMs: Number.isFinite(timeout) ? Math.max(1, Math.ceil(timeout)) : undefined,
       },
     });

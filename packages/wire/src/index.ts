@@ -5,6 +5,7 @@ export {
   PluginStreamClient,
   PluginStreamServiceDefinition,
 } from "./codec.js";
+export { composeCallObservers, composeSessionObservers } from "./compose-observers.js";
 export {
   DEFAULT_SETTINGS,
   effectiveSettings,
@@ -50,3 +51,11 @@ export { raceTimeout } from "./race-timeout.js";
 export { type InboundMessage, ReceiveFlow, type ReceiveFlowOptions } from "./receive-flow.js";
 export type { NegotiatedSettings, SessionLimits } from "./session-types.js";
 export { goCodeName, parseSeedErrorCode, sanitizeCode } from "./status-codes.js";
+export { extractTraceContext, injectTraceContext, type OtelApiModule } from "./trace-context.js";
+export {
+  type CallRole,
+  createTracingSessionObserver,
+  PLUGIN_NAME_ATTRIBUTE,
+  SESSION_ID_ATTRIBUTE,
+  type TracedSession,
+} from "./tracing-observer.js";

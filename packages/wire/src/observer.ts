@@ -1,12 +1,19 @@
+import type { Metadata } from "@grpc/grpc-js";
+import type { MetadataEntry } from "@operator-plugin-framework/proto";
+
 /**
- * Hooks through which metrics (and later tracing) watch calls, without the
+ * Hooks through which metrics and tracing watch calls, without the
  * call code knowing which, if any, is turned on. The defaults do nothing, so
  * a disabled feature costs one empty call per event on the hot path.
  *
  * The events are shaped for both Prometheus and OpenTelemetry: a call starts
  * with its method path (the session observer already knows the plugin and
  * the session), and ends once with its status code; the duration is the time
- * between the two.
+ * between the two. Tracing also needs to carry a context across the tunnel:
+ * the caller's side adds it to the call's metadata (`outgoing`), the
+ * handler's side reads it (`callStarted`'s metadata) and runs the handler in
+ * it (`run`). Those two hooks are optional, so a disabled feature costs the
+ * caller one check.
  */
 
 /** Events of one call. `end` is called exactly once, last. */
@@ -19,6 +26,10 @@ export interface CallObserver {
   flowStalled(ms: number): void;
   /** The call ended with this gRPC status code. */
   end(code: number): void;
+  /** Caller side: may add entries (trace context) to the metadata of the call's new_stream. */
+  outgoing?(entries: MetadataEntry[]): void;
+  /** Handler side: runs the call's handler (tracing: inside the call's span) and returns its result. */
+  run?<T>(handler: () => T): T;
 }
 
 /** Why a session was drained. */
@@ -26,8 +37,11 @@ export type DrainCause = "operator" | "max_age" | "plugin";
 
 /** Events of one session (one plugin stream); it knows its plugin and session id. */
 export interface SessionObserver {
-  /** A call on this session starts; `method` is the full path, "/pkg.Service/Method". */
-  callStarted(method: string): CallObserver;
+  /**
+   * A call on this session starts; `method` is the full path, "/pkg.Service/Method".
+   * On the handler's side, `incoming` is the metadata the caller sent; observers only read it.
+   */
+  callStarted(method: string, incoming?: Metadata): CallObserver;
   /** The session was told to drain, or the plugin announced it is leaving. */
   drained(cause: DrainCause): void;
   /** The peer stayed silent for a whole liveness timeout. */

@@ -1,5 +1,9 @@
 import type { AnnouncedService } from "@operator-plugin-framework/registry";
-import { noopSessionObserver, type SessionObserver } from "@operator-plugin-framework/wire";
+import {
+  composeSessionObservers,
+  noopSessionObserver,
+  type SessionObserver,
+} from "@operator-plugin-framework/wire";
 
 /** What an observer learns about a session when it is admitted. */
 export interface ObservedSession {
@@ -22,3 +26,16 @@ export const noopServerObserver: ServerObserver = {
   sessionOpened: () => noopSessionObserver,
   refused: () => {},
 };
+
+/** One server observer that feeds two (metrics and tracing). */
+export function composeServerObservers(first: ServerObserver, second: ServerObserver): ServerObserver {
+  if (first === noopServerObserver) return second;
+  return {
+    sessionOpened: (session) =>
+      composeSessionObservers(first.sessionOpened(session), second.sessionOpened(session)),
+    refused(code) {
+      first.refused(code);
+      second.refused(code);
+    },
+  };
+}

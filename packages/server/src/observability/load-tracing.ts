@@ -1,0 +1,28 @@
+import { createTracingSessionObserver, importOptionalPeer } from "@operator-plugin-framework/wire";
+import type { ServerObserver } from "./server-observer.js";
+import type { TracingOption } from "./tracing-types.js";
+
+/** The instrumentation scope of the operator's spans. */
+export const SERVER_TRACER_NAME = "@operator-plugin-framework/server";
+
+/**
+ * Loads @opentelemetry/api (an optional peer, imported here and only here,
+ * when tracing is on) and returns an observer that gives every call to a
+ * plugin a CLIENT span and sends its trace context along. Fails with
+ * FAILED_PRECONDITION and the install command when the package is missing.
+ */
+export async function loadServerTracing(option: TracingOption): Promise<ServerObserver> {
+  const api = await importOptionalPeer(
+    () => import("@opentelemetry/api"),
+    "@opentelemetry/api",
+    "^1.9.0",
+    "the tracing option",
+  );
+  const provider = (option === true ? undefined : option.tracerProvider) ?? api.trace;
+  const tracer = provider.getTracer(SERVER_TRACER_NAME);
+  return {
+    sessionOpened: (session) =>
+      createTracingSessionObserver(api, tracer, "caller", { plugin: session.name, sessionId: session.id }),
+    refused: () => {},
+  };
+}

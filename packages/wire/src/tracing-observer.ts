@@ -1,0 +1,107 @@
+import { type Metadata, status } from "@grpc/grpc-js";
+import type { Context, Span, Tracer } from "@opentelemetry/api";
+import type { MetadataEntry } from "@operator-plugin-framework/proto";
+import { type CallObserver, noopSessionObserver, type SessionObserver } from "./observer.js";
+import { extractTraceContext, injectTraceContext, type OtelApiModule } from "./trace-context.js";
+
+/** Which end of a call this side is: the caller (CLIENT spans) or the handler (SERVER spans). */
+export type CallRole = "caller" | "handler";
+
+/** The session whose calls are traced, as span attributes name it. */
+export interface TracedSession {
+  readonly plugin: string;
+  readonly sessionId: string;
+}
+
+/** Attribute names beyond the OpenTelemetry RPC semantic conventions. */
+export const PLUGIN_NAME_ATTRIBUTE = "pluginframework.plugin.name";
+export const SESSION_ID_ATTRIBUTE = "pluginframework.session.id";
+
+// The semantic conventions for gRPC: a client span is an error for every
+// code but OK; a server span only for codes that mean the server failed,
+// since NOT_FOUND or INVALID_ARGUMENT are the caller's doing.
+const SERVER_ERRORS = new Set<number>([
+  status.UNKNOWN,
+  status.DEADLINE_EXCEEDED,
+  status.UNIMPLEMENTED,
+  status.INTERNAL,
+  status.UNAVAILABLE,
+  status.DATA_LOSS,
+]);
+
+class TracingCall implements CallObserver {
+  constructor(
+    private readonly api: OtelApiModule,
+    private readonly role: CallRole,
+    private readonly span: Span,
+    /** The span's context: what the caller propagates, what the handler runs in. */
+    private readonly context: Context,
+  ) {}
+  messageSent(): void {}
+  messageReceived(): void {}
+  flowStalled(): void {}
+  end(code: number): void {
+    const span = this.span;
+    span.setAttribute("rpc.grpc.status_code", code);
+    if (this.role === "caller" ? code !== status.OK : SERVER_ERRORS.has(code)) {
+      span.setStatus({ code: this.api.SpanStatusCode.ERROR, message: status[code] ?? "UNKNOWN" });
+    }
+    span.end();
+  }
+  outgoing(entries: MetadataEntry[]): void {
+    injectTraceContext(this.api, this.context, entries);
+  }
+  run<T>(handler: () => T): T {
+    return this.api.context.with(this.context, handler);
+  }
+}
+
+/**
+ * A session observer that records one span per call, with the OpenTelemetry
+ * RPC semantic conventions (`rpc.system`, `rpc.service`, `rpc.method`,
+ * `rpc.grpc.status_code`) and the plugin name and session id.
+ *
+ * The caller's span is a child of the context active when the call starts,
+ * and its context goes out in the call's metadata; the handler's span is a
+ * child of the context that came in, and the handler runs inside it. Either
+ * direction of the tunnel uses the same observer with the other role.
+ *
+ * With no tracer provider registered, spans are non-recording and the trace
+ * context still passes through.
+ */
+export function createTracingSessionObserver(
+  api: OtelApiModule,
+  tracer: Tracer,
+  role: CallRole,
+  session: TracedSession,
+): SessionObserver {
+  const kind = role === "caller" ? api.SpanKind.CLIENT : api.SpanKind.SERVER;
+  return {
+    ...noopSessionObserver,
+    callStarted(method: string, incoming?: Metadata): CallObserver {
+      const parent =
+        role === "caller"
+          ? api.context.active()
+          : incoming
+            ? extractTraceContext(api, incoming)
+            : api.ROOT_CONTEXT;
+      // "/pkg.Service/Method": the span is named "pkg.Service/Method", as the conventions ask.
+      const slash = method.lastIndexOf("/");
+      const span = tracer.startSpan(
+        method.slice(1),
+        {
+          kind,
+          attributes: {
+            "rpc.system": "grpc",
+            "rpc.service": method.slice(1, slash),
+            "rpc.method": method.slice(slash + 1),
+            [PLUGIN_NAME_ATTRIBUTE]: session.plugin,
+            [SESSION_ID_ATTRIBUTE]: session.sessionId,
+          },
+        },
+        parent,
+      );
+      return new TracingCall(api, role, span, api.trace.setSpan(parent, span));
+    },
+  };
+}
