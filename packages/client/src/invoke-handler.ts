@@ -42,8 +42,12 @@ export function invokeHandler(
   };
   const run = (...args: [call: unknown, callback?: unknown]) => {
     try {
-      // A tracing observer runs the handler inside the call's span.
-      const result = observer.run ? observer.run(() => handler.func(...args)) : handler.func(...args);
+      // A tracing observer runs the handler inside the call's span; the
+      // listeners of a stream the handler reads are bound to it too (binding
+      // costs more than the span itself, so only where data arrives by event).
+      const result = observer.run
+        ? observer.run(() => handler.func(...args), single ? undefined : (args[0] as object))
+        : handler.func(...args);
       if (result && typeof (result as Promise<unknown>).then === "function") {
         (result as Promise<unknown>).then(undefined, (err) => call.sendStatus(thrownToStatus(err)));
       }

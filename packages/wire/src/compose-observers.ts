@@ -34,10 +34,10 @@ class BothCalls implements CallObserver {
     this.first.outgoing?.(entries);
     this.second.outgoing?.(entries);
   }
-  run<T>(handler: () => T): T {
+  run<T>(handler: () => T, call?: object): T {
     const { first, second } = this;
-    const inner = second.run ? () => second.run!(handler) : handler;
-    return first.run ? first.run(inner) : inner();
+    const inner = second.run ? () => second.run!(handler, call) : handler;
+    return first.run ? first.run(inner, call) : inner();
   }
 }
 

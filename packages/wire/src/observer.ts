@@ -28,8 +28,13 @@ export interface CallObserver {
   end(code: number): void;
   /** Caller side: may add entries (trace context) to the metadata of the call's new_stream. */
   outgoing?(entries: MetadataEntry[]): void;
-  /** Handler side: runs the call's handler (tracing: inside the call's span) and returns its result. */
-  run?<T>(handler: () => T): T;
+  /**
+   * Handler side: runs the call's handler and returns its result. Tracing runs
+   * it inside the call's span, and binds the listeners of `call` (when given:
+   * the stream a client-streaming or bidi handler reads) to that span too, so
+   * spans started in its "data" listener are the call's children as well.
+   */
+  run?<T>(handler: () => T, call?: object): T;
 }
 
 /** Why a session was drained. */

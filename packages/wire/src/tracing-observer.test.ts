@@ -1,3 +1,4 @@
+import { EventEmitter } from "node:events";
 import { Metadata, status } from "@grpc/grpc-js";
 import * as api from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
@@ -151,6 +152,19 @@ describe("tracing calls on the handler's side", () => {
     expect(result).toBe("done");
     const server = finished("x.S/M");
     expect(finished("handler work").parentSpanContext?.spanId).toBe(server.spanContext().spanId);
+  });
+
+  it("binds the call's listeners to its span, so a stream's data listener works inside it", () => {
+    const stream = new EventEmitter();
+    const seen: (string | undefined)[] = [];
+    const call = handler.callStarted("/x.S/Stream", new Metadata());
+    call.run!(() => {
+      stream.on("data", () => seen.push(api.trace.getActiveSpan()?.spanContext().spanId));
+    }, stream);
+    // Emitted later, from outside any context, as frames arrive.
+    api.context.with(api.ROOT_CONTEXT, () => stream.emit("data"));
+    call.end(status.OK);
+    expect(seen).toEqual([finished("x.S/Stream").spanContext().spanId]);
   });
 
   it("starts a new trace, not the delivering context's, when the caller sent none", () => {

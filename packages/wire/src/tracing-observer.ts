@@ -1,5 +1,5 @@
 import { type Metadata, status } from "@grpc/grpc-js";
-import type { Context, Span, Tracer } from "@opentelemetry/api";
+import type { Context, Span, SpanKind, SpanOptions, Tracer } from "@opentelemetry/api";
 import type { MetadataEntry } from "@operator-plugin-framework/proto";
 import { type CallObserver, noopSessionObserver, type SessionObserver } from "./observer.js";
 import { extractTraceContext, injectTraceContext, type OtelApiModule } from "./trace-context.js";
@@ -51,7 +51,8 @@ class TracingCall implements CallObserver {
   outgoing(entries: MetadataEntry[]): void {
     injectTraceContext(this.api, this.context, entries);
   }
-  run<T>(handler: () => T): T {
+  run<T>(handler: () => T, call?: object): T {
+    if (call) this.api.context.bind(this.context, call);
     return this.api.context.with(this.context, handler);
   }
 }
@@ -76,6 +77,17 @@ export function createTracingSessionObserver(
   session: TracedSession,
 ): SessionObserver {
   const kind = role === "caller" ? api.SpanKind.CLIENT : api.SpanKind.SERVER;
+  // A session calls or serves few methods: their span options are made once
+  // (up to a bound, past which they are made per call).
+  const byMethod = new Map<string, SpanStart>();
+  const spanStart = (method: string): SpanStart => {
+    let start = byMethod.get(method);
+    if (!start) {
+      start = spanStartOf(method, kind, session);
+      if (byMethod.size < MAX_CACHED_METHODS) byMethod.set(method, start);
+    }
+    return start;
+  };
   return {
     ...noopSessionObserver,
     callStarted(method: string, incoming?: Metadata): CallObserver {
@@ -85,23 +97,35 @@ export function createTracingSessionObserver(
           : incoming
             ? extractTraceContext(api, incoming)
             : api.ROOT_CONTEXT;
-      // "/pkg.Service/Method": the span is named "pkg.Service/Method", as the conventions ask.
-      const slash = method.lastIndexOf("/");
-      const span = tracer.startSpan(
-        method.slice(1),
-        {
-          kind,
-          attributes: {
-            "rpc.system": "grpc",
-            "rpc.service": method.slice(1, slash),
-            "rpc.method": method.slice(slash + 1),
-            [PLUGIN_NAME_ATTRIBUTE]: session.plugin,
-            [SESSION_ID_ATTRIBUTE]: session.sessionId,
-          },
-        },
-        parent,
-      );
+      const { name, options } = spanStart(method);
+      const span = tracer.startSpan(name, options, parent);
       return new TracingCall(api, role, span, api.trace.setSpan(parent, span));
+    },
+  };
+}
+
+/** Method paths per session whose span name and attributes are kept. */
+const MAX_CACHED_METHODS = 256;
+
+interface SpanStart {
+  name: string;
+  options: SpanOptions;
+}
+
+function spanStartOf(method: string, kind: SpanKind, session: TracedSession): SpanStart {
+  // "/pkg.Service/Method": the span is named "pkg.Service/Method", as the conventions ask.
+  const slash = method.lastIndexOf("/");
+  return {
+    name: method.slice(1),
+    options: {
+      kind,
+      attributes: {
+        "rpc.system": "grpc",
+        "rpc.service": method.slice(1, slash),
+        "rpc.method": method.slice(slash + 1),
+        [PLUGIN_NAME_ATTRIBUTE]: session.plugin,
+        [SESSION_ID_ATTRIBUTE]: session.sessionId,
+      },
     },
   };
 }
