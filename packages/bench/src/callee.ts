@@ -7,6 +7,7 @@ import { GreeterServiceService } from "@operator-plugin-framework/proto/example"
 import { TestServiceService } from "@operator-plugin-framework/proto/testing";
 import { floorService, floorServiceDefinition } from "./floor.js";
 import { BIG, LIMIT } from "./limits.js";
+import { observabilityOff, observabilityOn } from "./observability.js";
 import { greeterService, testService } from "./services.js";
 import type { Handlers } from "./worker-protocol.js";
 
@@ -17,6 +18,8 @@ export interface ConnectArgs {
   /** CA (PEM) and bearer token, when the target is the fake kube-rbac-proxy. */
   tls?: { ca: string };
   token?: string;
+  /** Metrics and tracing on, for the observed variant. */
+  observed?: boolean;
 }
 
 export function createCallee(): Handlers {
@@ -43,6 +46,7 @@ export function createCallee(): Handlers {
         name: args.name,
         target: args.target,
         ...(args.tls ? { tls: args.tls, token: args.token } : {}),
+        ...(args.observed ? observabilityOn() : {}),
         drainGraceMs: 1_000,
         logger: quietLogger,
         maxReceiveMessageSize: LIMIT,
@@ -57,6 +61,7 @@ export function createCallee(): Handlers {
     },
     async close(): Promise<void> {
       await Promise.allSettled(connections.map((c) => c.close()));
+      await observabilityOff();
       const s = server;
       if (s) await new Promise<void>((resolve) => s.tryShutdown(() => resolve()));
     },

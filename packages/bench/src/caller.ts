@@ -3,6 +3,7 @@
 import { createPluginServer, type PluginServer, quietLogger } from "@operator-plugin-framework/server";
 import { LIMIT } from "./limits.js";
 import { sequentialUntil } from "./loop.js";
+import { observabilityOff, observabilityOn } from "./observability.js";
 import { type MixedSpec, runScenario, type ScenarioSpec } from "./scenarios.js";
 import { median, quantile } from "./stats.js";
 import {
@@ -31,6 +32,8 @@ export interface SetupArgs {
   tunnelPlugin: string;
   /** The plugin connected through the fake kube-rbac-proxy, if any. */
   proxyPlugin?: string;
+  /** The plugin of the observed operator (metrics and tracing on), if any. */
+  observedPlugin?: string;
 }
 
 /** The mixed-load result of one round, µs. */
@@ -47,7 +50,23 @@ export interface MixedRound {
 
 export function createCaller(): Handlers {
   let operator: PluginServer | undefined;
-  let running: Promise<void> | undefined;
+  let observed: PluginServer | undefined;
+  const running: Promise<void>[] = [];
+  /** Starts an operator on an ephemeral loopback port; resolves with it and its target. */
+  const start = async (extra: Partial<Parameters<typeof createPluginServer>[0]>) => {
+    const server = createPluginServer({
+      listen: "127.0.0.1:0",
+      authenticator: "none",
+      drainGraceMs: 1_000,
+      logger: quietLogger,
+      maxReceiveMessageSize: LIMIT,
+      maxSendMessageSize: LIMIT,
+      ...extra,
+    });
+    running.push(server.start());
+    const [address] = await server.ready();
+    return { server, target: `http://${address}` };
+  };
   const variants = new Map<VariantName, Variant>();
   const variant = (name: VariantName) => {
     const v = variants.get(name);
@@ -57,17 +76,15 @@ export function createCaller(): Handlers {
   return {
     /** Starts the operator on an ephemeral loopback port; resolves with its target. */
     async startOperator(): Promise<string> {
-      operator = createPluginServer({
-        listen: "127.0.0.1:0",
-        authenticator: "none",
-        drainGraceMs: 1_000,
-        logger: quietLogger,
-        maxReceiveMessageSize: LIMIT,
-        maxSendMessageSize: LIMIT,
-      });
-      running = operator.start();
-      const [address] = await operator.ready();
-      return `http://${address}`;
+      const started = await start({});
+      operator = started.server;
+      return started.target;
+    },
+    /** Starts a second operator, with metrics and tracing on; resolves with its target. */
+    async startObservedOperator(): Promise<string> {
+      const started = await start(observabilityOn());
+      observed = started.server;
+      return started.target;
     },
     /** Makes the variants; the plugins must be registered by now. */
     setup(args: SetupArgs): VariantName[] {
@@ -79,6 +96,8 @@ export function createCaller(): Handlers {
       variants.set("call", callVariant(tunnel));
       if (args.proxyPlugin)
         variants.set("proxy", handleVariant("proxy", operator.registry.get(args.proxyPlugin)));
+      if (observed && args.observedPlugin)
+        variants.set("observed", handleVariant("observed", observed.registry.get(args.observedPlugin)));
       return [...variants.keys()];
     },
     /** One run of a scenario against a variant, with this process's CPU time over it. */
@@ -128,8 +147,9 @@ export function createCaller(): Handlers {
     async close(): Promise<void> {
       for (const v of variants.values()) v.close();
       variants.clear();
-      await operator?.stop();
-      await running?.catch(() => {});
+      await Promise.all([operator?.stop(), observed?.stop()]);
+      await Promise.allSettled(running);
+      await observabilityOff();
     },
   };
 }

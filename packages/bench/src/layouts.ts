@@ -47,6 +47,12 @@ export async function startLayout(
     const operatorTarget = await caller.call<string>("startOperator");
     const directTarget = await calleeHost.call<string>("startServer");
     await calleeHost.call("connectPlugin", { name: "bench", target: operatorTarget }, 30_000);
+    const observedTarget = await caller.call<string>("startObservedOperator");
+    await calleeHost.call(
+      "connectPlugin",
+      { name: "bench-observed", target: observedTarget, observed: true },
+      30_000,
+    );
     let proxyError: string | undefined;
     try {
       const { server, ca } = await certs;
@@ -65,6 +71,7 @@ export async function startLayout(
     const variants = await caller.call<VariantName[]>("setup", {
       directTarget,
       tunnelPlugin: "bench",
+      observedPlugin: "bench-observed",
       ...(proxyError ? {} : { proxyPlugin: "bench-proxy" }),
     });
     return {

@@ -12,7 +12,7 @@ import { measureScenario } from "./measure.js";
 import { type MixedResult, measureMixed } from "./mixed.js";
 import { fmt, mixedTable, scaleTable, table, targetTable } from "./report.js";
 import { runScale, type ScaleResult } from "./scale.js";
-import { mixedScenario, type ScenarioSpec, scenarios, VARIANTS } from "./scenarios.js";
+import { mixedScenario, type ScenarioSpec, scenarios, scenarioVariants } from "./scenarios.js";
 import { type ScenarioResult, summarize } from "./summarize.js";
 import { targets } from "./targets.js";
 
@@ -71,7 +71,7 @@ if (parts.has("scenarios") || parts.has("mixed")) {
       `separate processes: caller ${separate.caller.pid}, callee ${separate.callee?.pid}, proxy ${separate.proxy?.pid}`,
     );
     for (const spec of parts.has("scenarios") ? scenarios(quick) : []) {
-      const variants = VARIANTS.filter((v) => separate.variants.includes(v));
+      const variants = scenarioVariants(spec, separate.variants);
       const runs = await measureScenario(separate, spec, variants, rounds, log);
       results.push(...summarize(spec, separate.name, runs));
     }
@@ -150,6 +150,6 @@ await writeFile(join(root, "bench-results.json"), `${JSON.stringify(output, null
 console.log(`load average ${output.loadAverage.end.join(" ")} at end\n`);
 console.log(scaleTable(scale));
 if (pluginNote) console.log(pluginNote);
-console.log("\nTargets of issue 11 (separate processes, same-run paired ratios):\n");
+console.log("\nTargets of issues 11 and 13 (separate processes, same-run paired ratios):\n");
 console.log(targetTable(checks));
 console.log(`\nwrote bench-results.json in ${fmt((performance.now() - started) / 1000, 1)} s`);

@@ -1,4 +1,4 @@
-// The targets of issue 11, evaluated on one run (separate-processes layout).
+// The targets of issues 11 and 13, evaluated on one run (separate-processes layout).
 import type { MixedResult } from "./mixed.js";
 import type { ScaleResult } from "./scale.js";
 import type { Range } from "./stats.js";
@@ -14,6 +14,13 @@ export interface Target {
   range?: Range | null;
   met: boolean | null;
   digits: number;
+}
+
+/** Throughput lost, in percent, from paired on ÷ off ratios: the lowest ratio is the largest loss. */
+function overheadPct(ratio: Range | null | undefined): Range | null {
+  if (!ratio) return null;
+  const pct = (x: number) => (1 - x) * 100;
+  return { median: pct(ratio.median), min: pct(ratio.max), max: pct(ratio.min) };
 }
 
 function check(
@@ -41,6 +48,7 @@ export function targets(
     results.find((r) => r.name === name && r.variant === variant);
   const x64 = get("unary 64 B x64", "tunnel");
   const x64call = get("unary 64 B x64", "call");
+  const observed = get("unary 64 B x64", "observed")?.ratioSpread.vsTunnel;
   const x1 = get("unary 64 B x1", "tunnel");
   const mib = get("unary 1 MiB x4", "tunnel");
   const stream = get("server-stream 64 B", "tunnel");
@@ -80,6 +88,12 @@ export function targets(
       "report",
       x64?.cpuUsPerCall.callee,
       null,
+      1,
+    ),
+    check(
+      "observability overhead: unary 64 B x64, metrics + tracing on vs off (% of throughput)",
+      "≤15",
+      ...r(overheadPct(observed)),
       1,
     ),
     check(`${mix?.name ?? "mixed"}: loaded p99 ÷ idle p99`, "≤3", ...r(mix?.p99Ratio)),

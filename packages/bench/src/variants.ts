@@ -13,9 +13,10 @@ import { BIG } from "./limits.js";
  * direct, floor: baselines over grpc-js. tunnel: the operator calls the plugin
  * with the generated client (`handle.client(Ctor)`); call: the same through
  * `handle.call()` (and `handle.service()` for streaming); proxy: the tunnel
- * with the plugin behind the fake kube-rbac-proxy.
+ * with the plugin behind the fake kube-rbac-proxy; observed: the tunnel
+ * with metrics and tracing on at both ends.
  */
-export type VariantName = "direct" | "tunnel" | "call" | "proxy" | "floor";
+export type VariantName = "direct" | "tunnel" | "call" | "proxy" | "observed" | "floor";
 
 /** One way of reaching the benchmark services, seen from the caller. */
 export interface Variant {
@@ -110,7 +111,7 @@ export function directVariant(target: string): Variant {
 }
 
 /** The generated clients of a plugin, made from its handle. */
-export function handleVariant(name: "tunnel" | "proxy", handle: PluginHandle): Variant {
+export function handleVariant(name: "tunnel" | "proxy" | "observed", handle: PluginHandle): Variant {
   return generatedVariant(
     name,
     handle.client(TestServiceClient, BIG),

@@ -1,0 +1,35 @@
+// Metrics and tracing as an operator would run them, for the observed
+// variant: the OpenTelemetry SDK with the context manager and propagator it
+// registers, and a batch processor whose spans go nowhere, so the measured
+// cost is the framework's and the SDK's, not an exporter's I/O.
+import { context, propagation } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { ExportResultCode, W3CTraceContextPropagator } from "@opentelemetry/core";
+import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from "@opentelemetry/sdk-trace-base";
+
+const discard: SpanExporter = {
+  export: (_spans, done) => done({ code: ExportResultCode.SUCCESS }),
+  shutdown: async () => {},
+};
+
+let provider: BasicTracerProvider | undefined;
+
+/**
+ * The options that turn metrics and tracing on, for an operator or a plugin.
+ * The first call sets this process's tracing up; the processes' other
+ * variants share its context manager, as they would share a NodeSDK.
+ */
+export function observabilityOn() {
+  if (!provider) {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(discard)] });
+  }
+  return { metrics: true, tracing: { tracerProvider: provider } } as const;
+}
+
+/** Flushes and stops the tracer provider, if one was set up. */
+export async function observabilityOff(): Promise<void> {
+  await provider?.shutdown();
+  provider = undefined;
+}
