@@ -16,6 +16,12 @@ describe("production install closure", () => {
     expect([...closure].filter((name) => name.startsWith("@kubernetes/"))).toEqual([]);
   });
 
+  it("a plugin's install excludes @opentelemetry/api, an optional peer the author adds to turn tracing on", () => {
+    const closure = productionClosure(packageDir("client"));
+    expect(closure).not.toContain("@opentelemetry/api");
+    expect(closure).not.toContain("prom-client");
+  });
+
   it("the testkit's install does include @kubernetes/client-node, so the check above can fail", () => {
     expect(productionClosure(packageDir("testkit"))).toContain(kubernetesClient);
   });
