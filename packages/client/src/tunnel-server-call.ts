@@ -38,6 +38,7 @@ export class TunnelServerCall implements ServerInterceptingCallInterface {
   private ended = false;
   private readonly deadline: number;
   private deadlineTimer: NodeJS.Timeout | undefined;
+  /** Watches this call (metrics, tracing); its handler runs through the observer's `run`. */
   readonly observer: CallObserver;
 
   constructor(

@@ -1,4 +1,4 @@
-import type { TracerProvider } from "@opentelemetry/api";
+import type { Tracer, TracerProvider } from "@opentelemetry/api";
 import {
   createTracingSessionObserver,
   importOptionalPeer,
@@ -17,8 +17,6 @@ export type TracingOption = true | { tracerProvider?: TracerProvider };
 
 /** The instrumentation scope of the plugin's spans. */
 export const CLIENT_TRACER_NAME = "@operator-plugin-framework/client";
-
-type Tracer = ReturnType<OtelApiModule["trace"]["getTracer"]>;
 
 /**
  * The plugin's tracing: loads @opentelemetry/api (an optional peer, imported
