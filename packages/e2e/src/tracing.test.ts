@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { status } from "@grpc/grpc-js";
+import { type ServerReadableStream, type sendUnaryData, status } from "@grpc/grpc-js";
 import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
@@ -10,11 +10,17 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
-import { GreeterServiceService } from "@operator-plugin-framework/proto/example";
-import { startTestServer } from "@operator-plugin-framework/testkit";
+import { quietLogger } from "@operator-plugin-framework/client";
+import {
+  GreeterServiceService,
+  type SayHelloRequest,
+  type SayHelloResponse,
+} from "@operator-plugin-framework/proto/example";
+import { startTestPlugin, startTestServer } from "@operator-plugin-framework/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ExportedSpan } from "./fixtures/exported-span.js";
 import { killProcess } from "./fixtures/spawn-plugin.js";
+import { createGreeter } from "./greeter-impl.js";
 
 const main = fileURLToPath(new URL("./fixtures/traced-plugin-main.ts", import.meta.url));
 
@@ -136,6 +142,60 @@ describe("tracing across the tunnel and two processes", () => {
       expect(handler.status).toBe(SpanStatusCode.UNSET);
     } finally {
       await killProcess(plugin.child);
+    }
+  });
+
+  it("runs a client-streaming handler's data listener inside the handler's span", async () => {
+    await using server = await startTestServer({ tracing: { tracerProvider: provider } });
+    const greeter = createGreeter("in-process").impl;
+    let firstArrived!: () => void;
+    const arrived = new Promise<void>((resolve) => {
+      firstArrived = resolve;
+    });
+    const connection = await startTestPlugin({
+      name: "streamer",
+      target: server.target,
+      logger: quietLogger,
+      tracing: { tracerProvider: provider },
+      services: [
+        [
+          GreeterServiceService,
+          {
+            ...greeter,
+            collectNames(
+              call: ServerReadableStream<SayHelloRequest, SayHelloResponse>,
+              callback: sendUnaryData<SayHelloResponse>,
+            ) {
+              // Called from frame delivery, after the handler returned.
+              call.on("data", () => {
+                tracer.startSpan("per message").end();
+                firstArrived();
+              });
+              greeter.collectNames!(call, callback);
+            },
+          },
+        ],
+      ],
+    });
+    try {
+      // The second message leaves once the first has reached the handler: it
+      // arrives in a frame of its own, while the handler waits for it.
+      async function* names(): AsyncIterable<SayHelloRequest> {
+        yield { name: "a", delayMs: 0 };
+        await arrived;
+        yield { name: "b", delayMs: 0 };
+      }
+      const greeterClient = server.registry.get("streamer").service(GreeterServiceService);
+      expect((await greeterClient.collectNames(names())).message).toBe("hello a, b");
+      const spans = exporter.getFinishedSpans();
+      const handler = spans.find((s) => s.kind === SpanKind.SERVER)!;
+      const perMessage = spans.filter((s) => s.name === "per message");
+      expect(perMessage).toHaveLength(2);
+      for (const span of perMessage) {
+        expect(span.parentSpanContext?.spanId).toBe(handler.spanContext().spanId);
+      }
+    } finally {
+      await connection.close();
     }
   });
 });
