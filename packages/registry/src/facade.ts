@@ -109,6 +109,8 @@ export function unaryOnChannel<Res>(
     call.start(options.metadata ?? new Metadata(), {
       onReceiveMetadata() {},
       onReceiveMessage(message: Buffer) {
+        // As grpc-js's client-streaming call does; its unary call would wait for a read that never comes.
+        if (received) return call.cancelWithStatus(status.UNIMPLEMENTED, "Too many responses received");
         try {
           response = method.responseDeserialize(message) as Res;
           received = true;

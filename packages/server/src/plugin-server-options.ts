@@ -59,6 +59,39 @@ export interface PluginServerOptions {
    * queue the rest under the same bound. Default 10 000.
    */
   maxQueuedCalls?: number;
+  /**
+   * HTTP/2 streams one connection may have open at once on the plugin port
+   * (`grpc.max_concurrent_streams`, sent in SETTINGS), so one connection
+   * cannot open streams without bound. A plugin needs one stream per
+   * connection (two while max age replaces it); a proxy in front, such as
+   * kube-rbac-proxy, opens another connection when one is full. Default 100.
+   */
+  maxStreamsPerConnection?: number;
+  /**
+   * Plugin streams on one HTTP/2 connection that have not registered yet.
+   * Each holds a call, a timer and up to one message until `registerTimeoutMs`;
+   * past the bound a new stream is refused at once with RESOURCE_EXHAUSTED.
+   * A plugin dialling directly has one; kube-rbac-proxy carries many plugins'
+   * streams on one connection, and 32 leaves room for that many to register
+   * within the same round trip (the rest retry after backoff). Default 32.
+   */
+  maxUnregisteredStreamsPerConnection?: number;
+  /**
+   * Plugin streams on the whole server that have not registered yet, over all
+   * connections; past it a new stream is refused at once with
+   * RESOURCE_EXHAUSTED. 1024 bounds what streams that never register can
+   * hold (a few KiB each) to a few MiB. Default 1024.
+   */
+  maxUnregisteredStreams?: number;
+  /**
+   * Sessions one authenticated identity (user name) may have at once; past
+   * it a registration is refused with RESOURCE_EXHAUSTED naming the identity.
+   * The pods of one plugin Deployment share a ServiceAccount, and each holds
+   * one session per operator replica (two, briefly, while max age replaces
+   * it): 64 admits a Deployment of 60 pods, while one stolen token cannot
+   * fill the registry. Not applied without an authenticator. Default 64.
+   */
+  maxSessionsPerIdentity?: number;
   /** Bytes a plugin may send per call before we grant more. Default 4 MiB. */
   initialWindowSize?: number;
   /** Largest chunk a plugin may send in one frame. Default 1 MiB. */

@@ -16,6 +16,7 @@ import { loadServerTracing } from "./observability/load-tracing.js";
 import { composeServerObservers } from "./observability/server-observer.js";
 import type { PluginServerOptions } from "./plugin-server-options.js";
 import { PluginStream, type StreamContext } from "./plugin-stream.js";
+import { tagConnections } from "./stream-caps.js";
 import { resolveStreamContext } from "./stream-context.js";
 import { keepRepeatedHeaders } from "./stream-headers.js";
 
@@ -172,8 +173,10 @@ export class PluginServerImpl implements PluginServer {
   }
 
   private createGrpcServer(): Server {
-    const { keepalive, limits } = this.context;
+    const { keepalive, limits, caps } = this.context;
     const grpc = new Server({
+      // One connection may not open streams without bound (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS).
+      "grpc.max_concurrent_streams": caps.options.maxStreamsPerConnection,
       // A batch of frames is bounded by the scheduler; leave room for one
       // whole message plus framing.
       "grpc.max_receive_message_length": limits.maxReceiveMessageSize + 1024 * 1024,
@@ -237,6 +240,8 @@ export class PluginServerImpl implements PluginServer {
           err ? reject(err) : resolve(bound),
         ),
       );
+      // Before keepRepeatedHeaders: its listener must run first (see tagConnections).
+      tagConnections(grpc);
       keepRepeatedHeaders(grpc);
       if (address.kind === "unix") this.socketsCreated.push(address.path);
       this.addresses.push(formatListenAddress(address, port));

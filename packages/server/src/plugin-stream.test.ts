@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { LogBudget } from "./log-budget.js";
 import { noopServerObserver } from "./observability/server-observer.js";
 import { PluginStream, type StreamContext } from "./plugin-stream.js";
+import { DEFAULT_STREAM_CAPS, StreamCaps } from "./stream-caps.js";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -56,6 +57,7 @@ function open(overrides: Partial<StreamContext> = {}) {
     drainGraceMs: 100,
     logger: quietLogger,
     observer: noopServerObserver,
+    caps: new StreamCaps(DEFAULT_STREAM_CAPS),
     refusal: () => undefined,
     track: (stream) => {
       streams.add(stream);

@@ -22,6 +22,13 @@ import { validateRegister } from "./register.js";
 import { SeedSession } from "./seed-session.js";
 import type { DrainOptions, ServerSessionLimits, SessionBase } from "./session-base.js";
 import { StreamAdmission } from "./stream-admission.js";
+import {
+  type CapRefusal,
+  type CapSlot,
+  isCapRefusal,
+  type StreamCaps,
+  takeConnection,
+} from "./stream-caps.js";
 import type { SessionTransport } from "./transport.js";
 import { type KeepaliveSettings, TunnelSession } from "./tunnel-session.js";
 
@@ -44,6 +51,8 @@ export interface StreamContext {
   refusalLog: LogBudget;
   /** Watches sessions and refusals (metrics); a no-op unless metrics are on. */
   observer: ServerObserver;
+  /** Caps on unregistered streams and on sessions per identity. */
+  caps: StreamCaps;
   /** Why new streams are refused now (the server is stopping), or undefined. */
   refusal(): string | undefined;
   /** Called once per stream with the function that ends it; the returned function forgets it. */
@@ -73,6 +82,9 @@ function bufferedSize(message: PluginStreamMessage): number {
   return Math.max(bytes, retained);
 }
 
+/** The checks of a stream refused before admission: none. */
+const NO_CHECKS = { authenticator: undefined, authorizeName: undefined };
+
 type Duplex = ServerDuplexStream<PluginStreamMessage, PluginStreamMessage>;
 
 /**
@@ -97,6 +109,11 @@ export class PluginStream {
   private drainListener: (() => void) | undefined;
   private ageTimer: NodeJS.Timeout | undefined;
   private offReplacement: (() => void) | undefined;
+  /** Held under the caps: until registered, and while the session lives. */
+  private unregisteredSlot: CapSlot | undefined;
+  private identitySlot: CapSlot | undefined;
+  /** The cap that refused this stream, for the refusal metric. */
+  private capReason: CapRefusal["reason"] | undefined;
 
   constructor(
     private readonly call: Duplex,
@@ -110,7 +127,9 @@ export class PluginStream {
       end: (code, details) => this.end(code, details),
     };
     this.untrack = ctx.track(this);
-    this.admission = new StreamAdmission(ctx, call);
+    const opened = ctx.caps.openUnregistered(takeConnection(call.metadata));
+    // A stream over the cap is not authenticated: refusing must cost less than admitting.
+    this.admission = new StreamAdmission(isCapRefusal(opened) ? NO_CHECKS : ctx, call);
     // A stream whose identity is refused ends at once, not at the register timeout.
     this.admission.identity.then(
       (identity) => {
@@ -129,7 +148,9 @@ export class PluginStream {
     call.on("close", () => this.closeSession("plugin stream closed"));
     call.on("error", () => this.closeSession("plugin stream failed"));
     const refusal = ctx.refusal();
-    if (refusal) this.end(status.UNAVAILABLE, refusal);
+    if (isCapRefusal(opened)) this.refuse(opened);
+    else if (refusal) this.end(status.UNAVAILABLE, refusal);
+    else this.unregisteredSlot = opened;
   }
 
   /** Tells the plugin to finish and reconnect elsewhere; its open calls go on. */
@@ -180,7 +201,7 @@ export class PluginStream {
   /** Ends the stream with a status and removes its session. Idempotent. */
   end(code: status, details: string): void {
     if (this.state === "ended") return;
-    if (code !== status.OK && this.state !== "registered") this.ctx.observer.refused(code);
+    if (code !== status.OK && this.state !== "registered") this.ctx.observer.refused(code, this.capReason);
     this.closeSession(details);
     try {
       if (code === status.OK) this.call.end();
@@ -199,6 +220,8 @@ export class PluginStream {
       );
     }
     this.state = "ended";
+    this.unregisteredSlot?.release();
+    this.identitySlot?.release();
     clearTimeout(this.registerTimer);
     if (this.ageTimer) clearTimeout(this.ageTimer);
     this.offReplacement?.();
@@ -261,12 +284,18 @@ export class PluginStream {
       if (this.state !== "registering") return;
       const refusal = this.ctx.refusal();
       if (refusal) throw new PluginFrameworkError(status.UNAVAILABLE, refusal);
+      if (identity) {
+        const slot = this.ctx.caps.openSession(identity.user);
+        if (isCapRefusal(slot)) return this.refuse(slot);
+        this.identitySlot = slot;
+      }
       clearTimeout(this.registerTimer);
       const session = this.createSession(register, identity, services);
       this.session = session;
       session.observer = this.ctx.observer.sessionOpened(session);
       session.accept();
       this.state = "registered";
+      this.unregisteredSlot?.release();
       this.removeFromRegistry = addSession(this.ctx.registry, session);
       this.scheduleMaxAge();
       this.ctx.logger.info(
@@ -304,6 +333,12 @@ export class PluginStream {
     if (revision < 1) return new SeedSession(init, this.transport, this.ctx.limits);
     const settings = { local: this.ctx.localSettings, peer: effectiveSettings(register.settings) };
     return new TunnelSession(init, this.transport, this.ctx.limits, settings, this.ctx.keepalive);
+  }
+
+  /** Ends the stream refused by a cap, counted under that cap's reason. */
+  private refuse(refusal: CapRefusal): void {
+    this.capReason = refusal.reason;
+    this.fail(new PluginFrameworkError(refusal.code, refusal.details));
   }
 
   private fail(err: unknown): void {

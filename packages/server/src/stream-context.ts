@@ -5,6 +5,7 @@ import { LogBudget } from "./log-budget.js";
 import { noopServerObserver } from "./observability/server-observer.js";
 import type { PluginServerOptions } from "./plugin-server-options.js";
 import type { StreamContext } from "./plugin-stream.js";
+import { DEFAULT_STREAM_CAPS, StreamCaps } from "./stream-caps.js";
 
 /** Defaults not shared with the plugin side (those are in the wire package's DEFAULT_SETTINGS). */
 const DEFAULT_REGISTER_TIMEOUT_MS = 10_000;
@@ -58,6 +59,14 @@ export function resolveStreamContext(
     logger,
     refusalLog: new LogBudget(),
     observer: noopServerObserver,
+    caps: new StreamCaps({
+      maxStreamsPerConnection: options.maxStreamsPerConnection ?? DEFAULT_STREAM_CAPS.maxStreamsPerConnection,
+      maxUnregisteredStreamsPerConnection:
+        options.maxUnregisteredStreamsPerConnection ??
+        DEFAULT_STREAM_CAPS.maxUnregisteredStreamsPerConnection,
+      maxUnregisteredStreams: options.maxUnregisteredStreams ?? DEFAULT_STREAM_CAPS.maxUnregisteredStreams,
+      maxSessionsPerIdentity: options.maxSessionsPerIdentity ?? DEFAULT_STREAM_CAPS.maxSessionsPerIdentity,
+    }),
     ...hooks,
   };
   return { listen, context };

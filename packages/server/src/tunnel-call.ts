@@ -226,13 +226,17 @@ export class TunnelCall extends SessionCall<TunnelSession> implements ChannelCal
     if (!flow || this.finished || this.delivering) return;
     this.delivering = true;
     try {
-      while (this.readsWanted > 0 && flow.pending > 0) {
+      // Once the plugin's status is in, nothing more comes and no window is
+      // needed: the caller gets every message left, read for or not. A unary
+      // caller, which reads once, then sees the extra one and fails with "Too
+      // many responses received" instead of waiting forever for the status.
+      while (flow.pending > 0 && (this.readsWanted > 0 || this.pendingStatus)) {
         if (!this.gotHeaders) {
           // Headers are optional on the wire: data implies empty headers.
           this.gotHeaders = true;
           this.notify((listener) => listener.onReceiveMetadata(new Metadata()));
         }
-        this.readsWanted--;
+        this.readsWanted = Math.max(0, this.readsWanted - 1);
         const message = flow.read();
         this.notify((listener) => listener.onReceiveMessage(message));
         if (this.finished) return;

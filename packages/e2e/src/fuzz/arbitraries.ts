@@ -97,6 +97,8 @@ export function message(ids: readonly number[] = [], requestIds: readonly string
             { maxLength: 2 },
           ),
           settings,
+          labels: fc.dictionary(text, text, { maxKeys: 2 }),
+          fileDescriptorSet: bytes,
         }),
       }),
     }),
@@ -128,6 +130,7 @@ export function message(ids: readonly number[] = [], requestIds: readonly string
           sessionId: text,
           code: u32,
           message: text,
+          hostServices: fc.constant([]),
         }),
       }),
     }),
@@ -206,7 +209,8 @@ function framesMessage(frames: Frame[]): Step {
 /**
  * The resource attacks of issue 10, kept small enough to run in
  * milliseconds: a run of empty data frames (ending messages or not), a tiny
- * message in a batch made large by another frame, and a run of pings.
+ * message in a batch made large by another frame, a run of pings, and two
+ * responses to one call.
  */
 export function attackSteps(ids: readonly number[] = []): fc.Arbitrary<Step[]> {
   const id = ids.length > 0 ? fc.oneof(fc.constantFrom(...ids), u32) : u32;
@@ -237,7 +241,18 @@ export function attackSteps(ids: readonly number[] = []): fc.Arbitrary<Step[]> {
       message: { payload: { $case: "ping" as const, value: { nonce: i + 1, ack } } },
     })),
   );
-  return fc.oneof(emptyRun, tinyInLargeBatch, pingRun);
+  // Two responses, then a status: a unary caller used to wait for its deadline.
+  const twoResponses = id.map((streamId) => [
+    framesMessage([
+      { streamId, kind: { $case: "data", value: { data: Buffer.from([0x0a, 0]), more: false } } },
+      { streamId, kind: { $case: "data", value: { data: Buffer.from([0x0a, 0]), more: false } } },
+      {
+        streamId,
+        kind: { $case: "status", value: { code: 0, message: "", details: Buffer.alloc(0), trailers: [] } },
+      },
+    ]),
+  ]);
+  return fc.oneof(emptyRun, tinyInLargeBatch, pingRun, twoResponses);
 }
 
 export function steps(ids: readonly number[] = [], requestIds: readonly string[] = []): fc.Arbitrary<Step[]> {

@@ -78,6 +78,7 @@ async function start(config: ChildConfig): Promise<void> {
     authenticator: authenticatorFor(config),
     authorizeName: namePolicyFor(config),
     ...(config.registerTimeoutMs === undefined ? {} : { registerTimeoutMs: config.registerTimeoutMs }),
+    ...config.caps,
   });
   server.registry.on("registered", () => {
     counters.registered++;

@@ -16,6 +16,13 @@ export interface ChildConfig {
   namePolicy?: ChildNamePolicy;
   /** The server's registerTimeoutMs. Default: the server's. */
   registerTimeoutMs?: number;
+  /** The server's stream and session caps. Default: the server's. */
+  caps?: {
+    maxStreamsPerConnection?: number;
+    maxUnregisteredStreamsPerConnection?: number;
+    maxUnregisteredStreams?: number;
+    maxSessionsPerIdentity?: number;
+  };
 }
 
 /** What the operator child counted since it started. */
@@ -24,7 +31,10 @@ export interface ChildCounters {
   registered: number;
   /** Sessions live now. */
   sessions: number;
-  /** Streams the server refused, by gRPC status name, from its pluginframework_refusals_total metric. */
+  /**
+   * Streams the server refused, by gRPC status name or by the cap that
+   * refused them, from its pluginframework_refusals_total metric.
+   */
   refused: Record<string, number>;
 }
 

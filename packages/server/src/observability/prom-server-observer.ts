@@ -48,7 +48,8 @@ export function createPromServerObserver(prom: PromClientModule, registry: PromR
   );
   const refusals = counter(
     "pluginframework_refusals_total",
-    "Plugin streams ended before registration, by status code name.",
+    "Plugin streams ended before registration, by status code name, or by the cap that refused them " +
+      "(unregistered_streams_per_connection, unregistered_streams, sessions_per_identity).",
     ["reason"],
   );
   const started = counter("pluginframework_calls_started_total", "Calls started to plugins.", CALL_LABELS);
@@ -177,6 +178,6 @@ export function createPromServerObserver(prom: PromClientModule, registry: PromR
 
   return {
     sessionOpened: (session) => new PromSession(plugins.value(session.name), session),
-    refused: (code) => refusals.inc({ reason: codeName(code) }),
+    refused: (code, reason) => refusals.inc({ reason: reason ?? codeName(code) }),
   };
 }

@@ -17,8 +17,11 @@ export interface ObservedSession {
 export interface ServerObserver {
   /** A plugin registered; the returned observer watches that session until it closes. */
   sessionOpened(session: ObservedSession): SessionObserver;
-  /** A stream ended before its plugin was registered, with this gRPC status code. */
-  refused(code: number): void;
+  /**
+   * A stream ended before its plugin was registered, with this gRPC status
+   * code; `reason` names the cap that refused it, when one did.
+   */
+  refused(code: number, reason?: string): void;
 }
 
 /** The server observer used when metrics are off. */
