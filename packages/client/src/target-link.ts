@@ -1,7 +1,7 @@
 import { type ChannelCredentials, type ChannelOptions, status } from "@grpc/grpc-js";
 import type { PluginFrameworkServiceClient } from "@operator-plugin-framework/proto";
 import { PluginFrameworkError, PluginStreamClient, raceTimeout } from "@operator-plugin-framework/wire";
-import { type Backoff, backoffDelay } from "./backoff.js";
+import { type Backoff, createReconnectSchedule } from "./backoff.js";
 import { explainHttpStatus } from "./explain-http-status.js";
 import { type AttemptConfig, SessionAttempt } from "./session-attempt.js";
 import type { TokenProvider } from "./token.js";
@@ -79,9 +79,9 @@ export class TargetLink {
 
   private async run(): Promise<void> {
     const { backoff } = this.options;
-    let failures = 0;
+    const schedule = createReconnectSchedule({ backoff });
     while (!this.closed) {
-      this.setState({ state: "connecting", attempt: failures + 1 });
+      this.setState({ state: "connecting", attempt: schedule.failures + 1 });
       let drained = false;
       let onDrained: () => void = () => {};
       const drainedSignal = new Promise<void>((resolve) => {
@@ -95,7 +95,10 @@ export class TargetLink {
       this.wake = onDrained;
       const attempt = new SessionAttempt(this.client, {
         ...this.options.attempt,
-        onRegistered: (sessionId) => this.setState({ state: "registered", sessionId }),
+        onRegistered: (sessionId) => {
+          schedule.registered();
+          this.setState({ state: "registered", sessionId });
+        },
         onDrain: onDrained,
       });
       this.attempts.add(attempt);
@@ -104,8 +107,7 @@ export class TargetLink {
       } catch (err) {
         this.attempts.delete(attempt);
         const { code, details } = PluginFrameworkError.from(err);
-        failures++;
-        const delayMs = backoffDelay(backoff, failures);
+        const delayMs = schedule.ended();
         this.setState({ state: "reconnecting", delayMs, code, details });
         await this.sleep(delayMs);
         continue;
@@ -115,18 +117,19 @@ export class TargetLink {
         // The operator is going away: finish the open calls on the old
         // stream, and register again at once.
         void this.retire(attempt);
-        failures = 0;
+        schedule.reset();
         continue;
       }
       if (this.closed) break;
       this.attempts.delete(attempt);
       const result = await attempt.done;
-      failures = result.registered ? 1 : failures + 1;
+      // A healthy session that ended is retried within a few hundred ms; failures back off.
+      const backoffMs = schedule.ended();
       // A proxy's plain HTTP refusal becomes the status to act on, with what to check.
       const { code, details } = explainHttpStatus(result.code, result.details, this.options.grpcTarget);
       // Only a refused registration is a rejection; a broken session is retried.
       const permanent = !result.registered && PERMANENT.has(code);
-      const delayMs = permanent ? backoff.maxMs : backoffDelay(backoff, failures);
+      const delayMs = permanent ? backoff.maxMs : backoffMs;
       this.setState(
         permanent
           ? { state: "rejected", code, details, delayMs }
