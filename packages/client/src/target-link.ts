@@ -1,4 +1,4 @@
-import { type ChannelCredentials, type ChannelOptions, status } from "@grpc/grpc-js";
+import { type ChannelCredentials, type ChannelOptions, connectivityState, status } from "@grpc/grpc-js";
 import type { PluginFrameworkServiceClient } from "@operator-plugin-framework/proto";
 import { PluginFrameworkError, PluginStreamClient, raceTimeout } from "@operator-plugin-framework/wire";
 import { type Backoff, createReconnectSchedule } from "./backoff.js";
@@ -35,7 +35,7 @@ export interface TargetLinkOptions {
  * while the old stream finishes its calls.
  */
 export class TargetLink {
-  private readonly client: PluginFrameworkServiceClient;
+  private client: PluginFrameworkServiceClient;
   private readonly attempts = new Set<SessionAttempt>();
   private closed = false;
   private wake: () => void = () => {};
@@ -44,13 +44,32 @@ export class TargetLink {
   registered = false;
 
   constructor(private readonly options: TargetLinkOptions) {
-    // The generic client with the fast codec: same service, same wire format.
-    this.client = new PluginStreamClient(
-      options.grpcTarget,
-      options.credentials,
-      options.channelOptions,
-    ) as unknown as PluginFrameworkServiceClient;
+    this.client = this.createClient();
     this.running = this.run();
+  }
+
+  /** The generic client with the fast codec: same service, same wire format. */
+  private createClient(): PluginFrameworkServiceClient {
+    const { grpcTarget, credentials, channelOptions } = this.options;
+    return new PluginStreamClient(
+      grpcTarget,
+      credentials,
+      channelOptions,
+    ) as unknown as PluginFrameworkServiceClient;
+  }
+
+  /**
+   * A grpc-js channel that failed to connect stays in TRANSIENT_FAILURE and
+   * reconnects on its own backoff (×1.6 up to `maxMs`); until then a call
+   * fails at once without trying. After an operator restart that backoff,
+   * not ours, decided when a plugin came back. An attempt on such a channel
+   * gets a fresh one, which connects now. Only a failed channel is replaced:
+   * it carries no stream, so a retiring drained stream is never cut.
+   */
+  private freshChannelIfFailed(): void {
+    if (this.client.getChannel().getConnectivityState(false) !== connectivityState.TRANSIENT_FAILURE) return;
+    this.client.close();
+    this.client = this.createClient();
   }
 
   /** Stops reconnecting; in-flight calls get `graceMs` to finish; then disconnects. */
@@ -93,6 +112,7 @@ export class TargetLink {
       // close() wakes the current attempt; a drain wakes only the attempt it arrived on,
       // so a late drain on an already retired stream cannot retire its successor.
       this.wake = onDrained;
+      this.freshChannelIfFailed();
       const attempt = new SessionAttempt(this.client, {
         ...this.options.attempt,
         onRegistered: (sessionId) => {
