@@ -10,6 +10,7 @@ import { createTestCertificates } from "@operator-plugin-framework/testkit/tls";
 import { startLayout } from "./layouts.js";
 import { measureScenario } from "./measure.js";
 import { type MixedResult, measureMixed } from "./mixed.js";
+import { type ReconnectResult, reconnectReport, runReconnect } from "./reconnect.js";
 import { fmt, mixedTable, scaleTable, table, targetTable } from "./report.js";
 import { runScale, type ScaleResult } from "./scale.js";
 import { mixedScenario, type ScenarioSpec, scenarios, scenarioVariants } from "./scenarios.js";
@@ -27,7 +28,7 @@ const { values: flags } = parseArgs({
   },
 });
 // `--only scale,mixed`: a subset of the parts, for working on one of them.
-const parts = new Set((flags.only ?? "scenarios,mixed,one-process,scale").split(","));
+const parts = new Set((flags.only ?? "scenarios,mixed,one-process,reconnect,scale").split(","));
 const quick = flags.quick!;
 const rounds = Number(flags.rounds ?? (quick ? 3 : 5));
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -117,6 +118,15 @@ if (oneProcess.length) {
 }
 console.log();
 
+// Plugin processes killed and restarted under: issue 10's reconnect target.
+let reconnect: ReconnectResult | undefined;
+if (parts.has("reconnect")) {
+  const runs = quick ? 3 : 10;
+  log(`scenario reconnect: ${quick ? 4 : 10} plugin processes, ${runs} operator kills`);
+  reconnect = await runReconnect({ plugins: quick ? 4 : 10, runs, nodeFlags, log });
+  console.log(`${reconnectReport(reconnect)}\n`);
+}
+
 const { plugins, note: pluginNote } = pluginCount();
 if (pluginNote) log(pluginNote);
 if (parts.has("scale")) log(`scenario scale: ${plugins} plugins`);
@@ -142,6 +152,7 @@ const output = {
   scenarios: results,
   mixed,
   oneProcess,
+  reconnect,
   scale: pluginNote ? { ...scale, note: pluginNote } : scale,
   targets: checks,
 };

@@ -26,6 +26,7 @@ export interface Registration {
 export function createScaleOperator(): Handlers {
   let server: PluginServer | undefined;
   let running: Promise<void> | undefined;
+  let listenedAt = Number.NaN;
   // Epoch ms of every registration: the storm's registrations-per-second curve.
   const stamps: number[] = [];
   const registry = () => {
@@ -44,8 +45,11 @@ export function createScaleOperator(): Handlers {
       server.registry.on("registered", () => stamps.push(Date.now()));
       running = server.start();
       const [address] = await server.ready();
+      listenedAt = Date.now();
       return `http://${address}`;
     },
+    /** When `listen` was bound, epoch ms: restarts are measured from here. */
+    listenedAt: () => listenedAt,
     /** Registrations since `listen`, for progress reports. */
     count: () => stamps.length,
     memory(): Memory {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelay, backoffWithDefaults, DEFAULT_BACKOFF } from "./backoff.js";
+import { backoffDelay, backoffWithDefaults, createReconnectSchedule, DEFAULT_BACKOFF } from "./backoff.js";
 
 describe("backoffDelay", () => {
   const backoff = { initialMs: 100, maxMs: 1_000, multiplier: 2 };
@@ -37,6 +37,89 @@ describe("backoffWithDefaults", () => {
       initialMs: 100,
       maxMs: 50,
       multiplier: 2,
+      firstRetryMs: 300,
+      healthyAfterMs: 5_000,
     });
+  });
+});
+
+describe("createReconnectSchedule", () => {
+  const backoff = { initialMs: 100, maxMs: 1_000, multiplier: 2, firstRetryMs: 300, healthyAfterMs: 5_000 };
+  /** A schedule on a hand-driven clock; `draw` is the next random number. */
+  function setup() {
+    const clock = { ms: 0, draw: 1 };
+    const schedule = createReconnectSchedule({ backoff, now: () => clock.ms, random: () => clock.draw });
+    return { clock, schedule };
+  }
+  const failTimes = (schedule: { ended(): number }, n: number) =>
+    Array.from({ length: n }, () => schedule.ended());
+
+  it("backs off exponentially while attempts fail", () => {
+    const { schedule } = setup();
+    expect(failTimes(schedule, 6)).toEqual([100, 200, 400, 800, 1_000, 1_000]);
+    expect(schedule.failures).toBe(6);
+  });
+
+  it("retries within firstRetryMs after a healthy session, then backs off from initialMs", () => {
+    const { clock, schedule } = setup();
+    failTimes(schedule, 5);
+    schedule.registered();
+    clock.ms += 5_000;
+    expect(schedule.ended()).toBe(300);
+    expect(schedule.failures).toBe(0);
+    expect(failTimes(schedule, 4)).toEqual([100, 200, 400, 800]);
+  });
+
+  it("spreads the first retry uniformly over [0, firstRetryMs]", () => {
+    const { clock, schedule } = setup();
+    const firstRetry = (draw: number) => {
+      schedule.registered();
+      clock.ms += 10_000;
+      clock.draw = draw;
+      return schedule.ended();
+    };
+    expect([0, 0.25, 0.5, 0.999].map(firstRetry)).toEqual([0, 75, 150, 300]);
+  });
+
+  it("counts a session that ended before healthyAfterMs as one more failure", () => {
+    const { clock, schedule } = setup();
+    failTimes(schedule, 3);
+    schedule.registered();
+    clock.ms += 4_999;
+    // A fourth failure, not a fast retry: an operator that admits and drops at once is no hot loop.
+    expect(schedule.ended()).toBe(800);
+    expect(schedule.failures).toBe(4);
+  });
+
+  it("needs a new healthy session for the next fast retry", () => {
+    const { clock, schedule } = setup();
+    schedule.registered();
+    clock.ms += 6_000;
+    expect(schedule.ended()).toBe(300);
+    // The time since that registration does not count for a later session end.
+    clock.ms += 60_000;
+    expect(schedule.ended()).toBe(100);
+  });
+
+  it("never waits past maxMs, even for the first retry", () => {
+    const clock = { ms: 0 };
+    const schedule = createReconnectSchedule({
+      backoff: { ...backoff, maxMs: 40 },
+      now: () => clock.ms,
+      random: () => 1,
+    });
+    schedule.registered();
+    clock.ms += 5_000;
+    expect(schedule.ended()).toBe(40);
+    expect(failTimes(schedule, 3)).toEqual([40, 40, 40]);
+  });
+
+  it("starts afresh after a drain", () => {
+    const { schedule } = setup();
+    failTimes(schedule, 4);
+    schedule.registered();
+    schedule.reset();
+    expect(schedule.failures).toBe(0);
+    expect(schedule.ended()).toBe(100);
   });
 });

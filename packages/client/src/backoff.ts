@@ -1,4 +1,4 @@
-/** Reconnection backoff: full jitter over capped exponential growth. */
+/** Reconnection backoff: full jitter over capped exponential growth, and a fast first retry after a healthy session. */
 export interface Backoff {
   /** The cap after the first failure. */
   initialMs: number;
@@ -6,10 +6,24 @@ export interface Backoff {
   maxMs: number;
   /** How much the cap grows per failure. */
   multiplier: number;
+  /** After a healthy session ends, the first attempt waits a random time up to this (and never past `maxMs`). */
+  firstRetryMs: number;
+  /** A session that stayed registered at least this long counts as healthy. */
+  healthyAfterMs: number;
 }
 
-/** The defaults of `connectPlugin`'s `backoff` option: 100 ms, growing ×2 up to 10 s. */
-export const DEFAULT_BACKOFF: Readonly<Backoff> = { initialMs: 100, maxMs: 10_000, multiplier: 2 };
+/**
+ * The defaults of `connectPlugin`'s `backoff` option: 100 ms, growing ×2 up
+ * to 10 s; after a session that stayed registered for 5 s, the first retry
+ * within 300 ms.
+ */
+export const DEFAULT_BACKOFF: Readonly<Backoff> = {
+  initialMs: 100,
+  maxMs: 10_000,
+  multiplier: 2,
+  firstRetryMs: 300,
+  healthyAfterMs: 5_000,
+};
 
 /** Fills in the defaults; an option given as `undefined` takes its default too. */
 export function backoffWithDefaults(backoff: Partial<Backoff> | undefined): Backoff {
@@ -17,6 +31,8 @@ export function backoffWithDefaults(backoff: Partial<Backoff> | undefined): Back
     initialMs: backoff?.initialMs ?? DEFAULT_BACKOFF.initialMs,
     maxMs: backoff?.maxMs ?? DEFAULT_BACKOFF.maxMs,
     multiplier: backoff?.multiplier ?? DEFAULT_BACKOFF.multiplier,
+    firstRetryMs: backoff?.firstRetryMs ?? DEFAULT_BACKOFF.firstRetryMs,
+    healthyAfterMs: backoff?.healthyAfterMs ?? DEFAULT_BACKOFF.healthyAfterMs,
   };
 }
 
@@ -26,7 +42,70 @@ export function backoffWithDefaults(backoff: Partial<Backoff> | undefined): Back
  * capped at `maxMs`. Full jitter spreads a fleet of plugins that lost the
  * same operator, so they do not all come back in the same instant.
  */
-export function backoffDelay(backoff: Backoff, failures: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  backoff: Pick<Backoff, "initialMs" | "maxMs" | "multiplier">,
+  failures: number,
+  random: () => number = Math.random,
+): number {
   const cap = Math.min(backoff.maxMs, backoff.initialMs * backoff.multiplier ** Math.max(0, failures - 1));
   return Math.round(random() * cap);
+}
+
+/** Options of {@link createReconnectSchedule}; the clock and the random source are there for tests. */
+export interface ReconnectScheduleOptions {
+  backoff: Backoff;
+  /** A monotonic clock in ms. Default `performance.now`. */
+  now?: () => number;
+  /** Uniform in [0, 1). Default `Math.random`. */
+  random?: () => number;
+}
+
+/** When one operator address is tried next: the reconnect policy of a plugin's link. */
+export interface ReconnectSchedule {
+  /** Attempts that failed since the last healthy session (or drain). */
+  readonly failures: number;
+  /** The operator admitted the plugin now. */
+  registered(): void;
+  /** The attempt or session ended; returns how long to wait before the next attempt, ms. */
+  ended(): number;
+  /** The operator asked the plugin to re-register (a drain): the next attempt goes at once, as a fresh start. */
+  reset(): void;
+}
+
+/**
+ * The reconnect policy. A session that stayed registered for
+ * `healthyAfterMs` and then ended most likely lost an operator that is
+ * restarting or moving: the first retry comes after a random wait up to
+ * `firstRetryMs` (spread, so that a fleet does not arrive in one instant),
+ * then the normal backoff from `initialMs`. Anything else (a failed attempt,
+ * or a session that ended soon after it registered) counts as one more
+ * failure, so an operator that admits and then drops a plugin at once is
+ * never retried in a hot loop.
+ */
+export function createReconnectSchedule(options: ReconnectScheduleOptions): ReconnectSchedule {
+  const { backoff, now = () => performance.now(), random = Math.random } = options;
+  let failures = 0;
+  let registeredAt: number | undefined;
+  return {
+    get failures() {
+      return failures;
+    },
+    registered() {
+      registeredAt = now();
+    },
+    ended() {
+      const healthy = registeredAt !== undefined && now() - registeredAt >= backoff.healthyAfterMs;
+      registeredAt = undefined;
+      if (healthy) {
+        failures = 0;
+        return Math.round(random() * Math.min(backoff.firstRetryMs, backoff.maxMs));
+      }
+      failures++;
+      return backoffDelay(backoff, failures, random);
+    },
+    reset() {
+      failures = 0;
+      registeredAt = undefined;
+    },
+  };
 }

@@ -49,8 +49,18 @@ export interface ConnectPluginOptions {
    * Default false: refused, since anyone on the path could replay it.
    */
   allowInsecureToken?: boolean;
-  /** Reconnection backoff: full jitter over capped exponential growth. Defaults 100 ms, 10 s, ×2. */
-  backoff?: { initialMs?: number; maxMs?: number; multiplier?: number };
+  /**
+   * Reconnection backoff: full jitter over capped exponential growth. Defaults 100 ms, 10 s, ×2.
+   * After a session that stayed registered for `healthyAfterMs` (default 5 000) ends, the first
+   * retry comes within `firstRetryMs` (default 300), so plugins are back soon after an operator restart.
+   */
+  backoff?: {
+    initialMs?: number;
+    maxMs?: number;
+    multiplier?: number;
+    firstRetryMs?: number;
+    healthyAfterMs?: number;
+  };
   /**
    * Liveness pings to the operator: a ping after `intervalMs` of silence; the session is dropped once
    * the operator is silent for `timeoutMs` with a ping unanswered. Defaults 10 000 / 20 000 ms;

@@ -1,7 +1,7 @@
-import { type ChannelCredentials, type ChannelOptions, status } from "@grpc/grpc-js";
+import { type ChannelCredentials, type ChannelOptions, connectivityState, status } from "@grpc/grpc-js";
 import type { PluginFrameworkServiceClient } from "@operator-plugin-framework/proto";
 import { PluginFrameworkError, PluginStreamClient, raceTimeout } from "@operator-plugin-framework/wire";
-import { type Backoff, backoffDelay } from "./backoff.js";
+import { type Backoff, createReconnectSchedule } from "./backoff.js";
 import { explainHttpStatus } from "./explain-http-status.js";
 import { type AttemptConfig, SessionAttempt } from "./session-attempt.js";
 import type { TokenProvider } from "./token.js";
@@ -35,7 +35,7 @@ export interface TargetLinkOptions {
  * while the old stream finishes its calls.
  */
 export class TargetLink {
-  private readonly client: PluginFrameworkServiceClient;
+  private client: PluginFrameworkServiceClient;
   private readonly attempts = new Set<SessionAttempt>();
   private closed = false;
   private wake: () => void = () => {};
@@ -44,13 +44,32 @@ export class TargetLink {
   registered = false;
 
   constructor(private readonly options: TargetLinkOptions) {
-    // The generic client with the fast codec: same service, same wire format.
-    this.client = new PluginStreamClient(
-      options.grpcTarget,
-      options.credentials,
-      options.channelOptions,
-    ) as unknown as PluginFrameworkServiceClient;
+    this.client = this.createClient();
     this.running = this.run();
+  }
+
+  /** The generic client with the fast codec: same service, same wire format. */
+  private createClient(): PluginFrameworkServiceClient {
+    const { grpcTarget, credentials, channelOptions } = this.options;
+    return new PluginStreamClient(
+      grpcTarget,
+      credentials,
+      channelOptions,
+    ) as unknown as PluginFrameworkServiceClient;
+  }
+
+  /**
+   * A grpc-js channel that failed to connect stays in TRANSIENT_FAILURE and
+   * reconnects on its own backoff (×1.6 up to `maxMs`); until then a call
+   * fails at once without trying. After an operator restart that backoff,
+   * not ours, decided when a plugin came back. An attempt on such a channel
+   * gets a fresh one, which connects now. Only a failed channel is replaced:
+   * it carries no stream, so a retiring drained stream is never cut.
+   */
+  private freshChannelIfFailed(): void {
+    if (this.client.getChannel().getConnectivityState(false) !== connectivityState.TRANSIENT_FAILURE) return;
+    this.client.close();
+    this.client = this.createClient();
   }
 
   /** Stops reconnecting; in-flight calls get `graceMs` to finish; then disconnects. */
@@ -79,9 +98,9 @@ export class TargetLink {
 
   private async run(): Promise<void> {
     const { backoff } = this.options;
-    let failures = 0;
+    const schedule = createReconnectSchedule({ backoff });
     while (!this.closed) {
-      this.setState({ state: "connecting", attempt: failures + 1 });
+      this.setState({ state: "connecting", attempt: schedule.failures + 1 });
       let drained = false;
       let onDrained: () => void = () => {};
       const drainedSignal = new Promise<void>((resolve) => {
@@ -93,9 +112,13 @@ export class TargetLink {
       // close() wakes the current attempt; a drain wakes only the attempt it arrived on,
       // so a late drain on an already retired stream cannot retire its successor.
       this.wake = onDrained;
+      this.freshChannelIfFailed();
       const attempt = new SessionAttempt(this.client, {
         ...this.options.attempt,
-        onRegistered: (sessionId) => this.setState({ state: "registered", sessionId }),
+        onRegistered: (sessionId) => {
+          schedule.registered();
+          this.setState({ state: "registered", sessionId });
+        },
         onDrain: onDrained,
       });
       this.attempts.add(attempt);
@@ -104,8 +127,7 @@ export class TargetLink {
       } catch (err) {
         this.attempts.delete(attempt);
         const { code, details } = PluginFrameworkError.from(err);
-        failures++;
-        const delayMs = backoffDelay(backoff, failures);
+        const delayMs = schedule.ended();
         this.setState({ state: "reconnecting", delayMs, code, details });
         await this.sleep(delayMs);
         continue;
@@ -115,18 +137,19 @@ export class TargetLink {
         // The operator is going away: finish the open calls on the old
         // stream, and register again at once.
         void this.retire(attempt);
-        failures = 0;
+        schedule.reset();
         continue;
       }
       if (this.closed) break;
       this.attempts.delete(attempt);
       const result = await attempt.done;
-      failures = result.registered ? 1 : failures + 1;
+      // A healthy session that ended is retried within a few hundred ms; failures back off.
+      const backoffMs = schedule.ended();
       // A proxy's plain HTTP refusal becomes the status to act on, with what to check.
       const { code, details } = explainHttpStatus(result.code, result.details, this.options.grpcTarget);
       // Only a refused registration is a rejection; a broken session is retried.
       const permanent = !result.registered && PERMANENT.has(code);
-      const delayMs = permanent ? backoff.maxMs : backoffDelay(backoff, failures);
+      const delayMs = permanent ? backoff.maxMs : backoffMs;
       this.setState(
         permanent
           ? { state: "rejected", code, details, delayMs }

@@ -253,6 +253,10 @@ export class PluginServerImpl implements PluginServer {
     this.s = { kind: "stopping", done };
     // Probes see the drain at once, so traffic moves before the calls are cut.
     this.health?.service.setServing(false);
+    // Stop listening, and send GOAWAY on every connection (open streams go
+    // on): a drained plugin's new registration then reaches the next
+    // operator, instead of being refused here and backing off meanwhile.
+    for (const address of this.addresses) grpc.unbind(address);
     const graceMs = this.context.drainGraceMs;
     for (const stream of this.streams) stream.drain({ reason: SHUTTING_DOWN, graceMs, mode: "refuse-new" });
     await raceTimeout(Promise.all([...this.streams].map((stream) => stream.idle())), graceMs);
