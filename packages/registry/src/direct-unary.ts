@@ -7,7 +7,7 @@ import {
   type StatusObject,
   status,
 } from "@grpc/grpc-js";
-import type { ChannelCall, ChannelInterface } from "@operator-plugin-framework/wire";
+import type { ChannelCall, ChannelInterface, InterceptingListener } from "@operator-plugin-framework/wire";
 
 type Callback = (error: ServiceError | null, value?: unknown) => void;
 
@@ -47,7 +47,7 @@ export function installDirectUnary(client: object, ctor: unknown, channel: Chann
     const method = function (this: unknown, argument: unknown, ...rest: unknown[]): ClientUnaryCall {
       const args = unaryArguments(rest[0], rest[1], rest[2]);
       if (needsGrpcPath(args.options)) return original.call(this, argument, ...rest);
-      return startUnary(channel, definition, argument, args.metadata, args.options, args.callback);
+      return new DirectUnaryCall(channel, definition, args.callback, argument, args.metadata, args.options);
     };
     // grpc-js puts the method's definition on its function; keep it readable.
     Object.assign(method, definition);
@@ -85,11 +85,55 @@ function needsGrpcPath(options: CallOptions): boolean {
   );
 }
 
-/** The call object the caller gets back: grpc-js's ClientUnaryCall contract. */
-class DirectUnaryCall extends EventEmitter implements ClientUnaryCall {
-  constructor(private readonly inner: ChannelCall) {
+/**
+ * The call object the caller gets back (grpc-js's ClientUnaryCall contract),
+ * and the listener of the channel's call: one object per call, no closures.
+ */
+class DirectUnaryCall extends EventEmitter implements ClientUnaryCall, InterceptingListener {
+  private response: unknown = null;
+  private received = false;
+  // A response that could not be parsed: the call ends with this, whatever the plugin said.
+  private readError: StatusObject | undefined;
+  private done = false;
+  // True until the method that started the call returns.
+  private starting = true;
+  private readonly inner: ChannelCall;
+
+  constructor(
+    channel: ChannelInterface,
+    private readonly definition: UnaryDefinition,
+    private readonly callback: Callback,
+    argument: unknown,
+    metadata: Metadata,
+    options: CallOptions,
+  ) {
     super();
+    const call = channel.createCall(
+      definition.path,
+      options.deadline ?? Number.POSITIVE_INFINITY,
+      options.host,
+      null,
+      options.propagate_flags,
+    );
+    this.inner = call;
+    call.start(metadata, this);
+    call.startRead();
+    let bytes: Buffer | undefined;
+    try {
+      bytes = definition.requestSerialize(argument);
+    } catch (err) {
+      call.cancelWithStatus(
+        status.INTERNAL,
+        `Request message serialization failure: ${(err as Error).message}`,
+      );
+    }
+    if (bytes) {
+      call.sendMessageWithContext({}, bytes);
+      call.halfClose();
+    }
+    this.starting = false;
   }
+
   cancel(): void {
     this.inner.cancelWithStatus(status.CANCELLED, "Cancelled on client");
   }
@@ -99,91 +143,53 @@ class DirectUnaryCall extends EventEmitter implements ClientUnaryCall {
   getAuthContext(): ReturnType<ClientUnaryCall["getAuthContext"]> {
     return this.inner.getAuthContext();
   }
-}
 
-function startUnary(
-  channel: ChannelInterface,
-  definition: UnaryDefinition,
-  argument: unknown,
-  metadata: Metadata,
-  options: CallOptions,
-  callback: Callback,
-): ClientUnaryCall {
-  const call = channel.createCall(
-    definition.path,
-    options.deadline ?? Number.POSITIVE_INFINITY,
-    options.host,
-    null,
-    options.propagate_flags,
-  );
-  const emitter = new DirectUnaryCall(call);
-  let response: unknown = null;
-  let received = false;
-  // A response that could not be parsed: the call ends with this, whatever the plugin said.
-  let readError: StatusObject | undefined;
-  let done = false;
-  let starting = true;
-  call.start(metadata, {
-    onReceiveMetadata(headers) {
-      emitter.emit("metadata", headers);
-    },
-    onReceiveMessage(message: Buffer) {
-      if (received) {
-        call.cancelWithStatus(status.UNIMPLEMENTED, "Too many responses received");
-        return;
-      }
-      try {
-        response = definition.responseDeserialize(message);
-        received = true;
-      } catch (err) {
-        readError = {
-          code: status.INTERNAL,
-          details: `Response message parsing error: ${(err as Error).message}`,
-          metadata: new Metadata(),
-        };
-        call.cancelWithStatus(readError.code, readError.details);
-      }
-    },
-    onReceiveStatus(result) {
-      if (done) return;
-      done = true;
-      // A status while the caller is still in the method (a request that
-      // could not be serialized) comes on the next tick, as from grpc-js:
-      // the caller has not attached its listeners yet.
-      if (starting) process.nextTick(report, result);
-      else report(result);
-    },
-  });
-  const report = (result: StatusObject) => {
-    const final = readError ?? result;
-    if (final.code !== status.OK) callback(serviceError(final));
-    else if (!received)
-      callback(
+  onReceiveMetadata(metadata: Metadata): void {
+    this.emit("metadata", metadata);
+  }
+
+  onReceiveMessage(message: Buffer): void {
+    if (this.received) {
+      this.inner.cancelWithStatus(status.UNIMPLEMENTED, "Too many responses received");
+      return;
+    }
+    try {
+      this.response = this.definition.responseDeserialize(message);
+      this.received = true;
+    } catch (err) {
+      this.readError = {
+        code: status.INTERNAL,
+        details: `Response message parsing error: ${(err as Error).message}`,
+        metadata: new Metadata(),
+      };
+      this.inner.cancelWithStatus(this.readError.code, this.readError.details);
+    }
+  }
+
+  onReceiveStatus(result: StatusObject): void {
+    if (this.done) return;
+    this.done = true;
+    // A status while the caller is still in the method (a request that
+    // could not be serialized) comes on the next tick, as from grpc-js:
+    // the caller has not attached its listeners yet.
+    if (this.starting) process.nextTick(() => this.report(result));
+    else this.report(result);
+  }
+
+  private report(result: StatusObject): void {
+    const final = this.readError ?? result;
+    if (final.code !== status.OK) this.callback(serviceError(final));
+    else if (!this.received)
+      this.callback(
         serviceError({
           code: status.UNIMPLEMENTED,
           details: "No message received",
           metadata: final.metadata,
         }),
       );
-    else callback(null, response);
-    emitter.emit("status", final);
-  };
-  call.startRead();
-  let bytes: Buffer | undefined;
-  try {
-    bytes = definition.requestSerialize(argument);
-  } catch (err) {
-    call.cancelWithStatus(
-      status.INTERNAL,
-      `Request message serialization failure: ${(err as Error).message}`,
-    );
+    else this.callback(null, this.response);
+    this.emit("status", final);
   }
-  if (bytes) {
-    call.sendMessageWithContext({}, bytes);
-    call.halfClose();
-  }
-  starting = false;
-  return emitter;
 }
 
 /** A grpc-js ServiceError: its message format, with the status's fields on it. */
