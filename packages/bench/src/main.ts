@@ -34,8 +34,10 @@ const rounds = Number(flags.rounds ?? (quick ? 3 : 5));
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const profileDir = flags.profile ? join(root, "bench", "profiles") : undefined;
 if (profileDir) await mkdir(profileDir, { recursive: true });
+// One directory per worker and Node's default file names: a fixed name made the
+// tsx loader thread's profile overwrite the main thread's.
 const nodeFlags = (label: string) =>
-  profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir, "--cpu-prof-name", `${label}.cpuprofile`] : [];
+  profileDir ? ["--cpu-prof", "--cpu-prof-dir", join(profileDir, label)] : [];
 
 const log = (line: string) =>
   process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);

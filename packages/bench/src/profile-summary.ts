@@ -1,6 +1,6 @@
 // Summarizes .cpuprofile files: self and inclusive time per function, with the
 // project's own code (packages/*) listed separately so tunnel hot spots stand out.
-// Usage: node --import tsx packages/bench/src/profile-summary.ts bench/profiles/<name>.cpuprofile...
+// Usage: node --import tsx packages/bench/src/profile-summary.ts bench/profiles/<worker>/CPU.*.0.001.cpuprofile...
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 

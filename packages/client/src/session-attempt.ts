@@ -13,6 +13,7 @@ import {
   PluginFrameworkError,
   PROTOCOL_REVISION,
   raceTimeout,
+  SESSION_MAX_UNWRITTEN_BYTES,
   type SessionObserver,
 } from "@operator-plugin-framework/wire";
 import { SeedSession } from "./seed-session.js";
@@ -95,7 +96,8 @@ export class SessionAttempt {
     // The quantum is fairness only (chunks follow the operator's max_chunk_size); the
     // default chunk size gives each call one full chunk per turn, as the operator does.
     const scheduler = new FrameScheduler({
-      write: (message) => stream.write(message),
+      write: (message, onWritten) => stream.write(message, onWritten),
+      maxUnwrittenBytes: SESSION_MAX_UNWRITTEN_BYTES,
       quantum: DEFAULT_SETTINGS.maxChunkSize,
       onControlOverflow: (message) => {
         this.stream?.cancel();

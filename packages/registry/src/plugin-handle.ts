@@ -6,6 +6,7 @@ import {
   type MethodDefinition,
 } from "@grpc/grpc-js";
 import type { SessionPicker } from "./balancer.js";
+import { installDirectUnary } from "./direct-unary.js";
 import {
   type CallOptions,
   createFacade,
@@ -107,10 +108,16 @@ class PoolHandle implements PluginHandle {
   client<C>(ctor: ClientConstructor<C>, options: PluginClientOptions = {}): C {
     const { affinityKey, ...clientOptions } = options;
     const channel = new PoolChannel(this.name, this.live, this.pick, affinityKey);
-    return new ctor(`plugin:${this.name}`, credentials.createInsecure(), {
+    const client = new ctor(`plugin:${this.name}`, credentials.createInsecure(), {
       ...clientOptions,
       channelOverride: channel,
     });
+    const { interceptors, interceptor_providers, callInvocationTransformer } = clientOptions;
+    // Without interceptors, unary calls skip grpc-js's per-call machinery.
+    if (!interceptors?.length && !interceptor_providers?.length && !callInvocationTransformer) {
+      installDirectUnary(client as object, ctor, channel);
+    }
+    return client;
   }
 
   call<Req, Res>(method: MethodDefinition<Req, Res>, request: Req, options: CallOptions = {}): Promise<Res> {

@@ -120,7 +120,7 @@ export class PluginStream {
     private readonly ctx: StreamContext,
   ) {
     this.transport = {
-      write: (message) => this.state !== "ended" && call.write(message),
+      write: (message, onWritten) => this.state !== "ended" && call.write(message, onWritten),
       onDrain: (callback) => {
         this.drainListener = callback;
       },

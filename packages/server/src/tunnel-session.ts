@@ -8,6 +8,7 @@ import {
   MAX_STREAM_ID,
   type NegotiatedSettings,
   protocolViolation,
+  SESSION_MAX_UNWRITTEN_BYTES,
 } from "@operator-plugin-framework/wire";
 import { CallQueue, queueFullMessage } from "./call-queue.js";
 import {
@@ -50,7 +51,8 @@ export class TunnelSession extends SessionBase {
     super(init, transport, limits);
     this.waiting = new CallQueue(limits.maxQueuedCalls);
     this.scheduler = new FrameScheduler({
-      write: (message) => transport.write(message),
+      write: (message, onWritten) => transport.write(message, onWritten),
+      maxUnwrittenBytes: SESSION_MAX_UNWRITTEN_BYTES,
       quantum: settings.peer.maxChunkSize,
       onControlOverflow: (message) =>
         transport.end(status.RESOURCE_EXHAUSTED, `plugin "${this.name}" was cut off: ${message}`),

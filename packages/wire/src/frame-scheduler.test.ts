@@ -84,6 +84,48 @@ describe("FrameScheduler", () => {
     expect(summary(written)[0]).toEqual([1, 3, 1, 3]);
   });
 
+  it("starts each batch with the streams that waited: a bulk stream cannot starve a small call", () => {
+    const written: PluginStreamMessage[] = [];
+    const scheduler = new FrameScheduler({
+      write: (m) => written.push(m) > 0,
+      quantum: 100,
+      maxBatchBytes: 20,
+    });
+    const bulk = new OutboundStream(1, scheduler, 1_000, 1_000);
+    bulk.pushMessage(Buffer.alloc(100));
+    const small = new OutboundStream(3, scheduler, 1_000, 1_000);
+    small.pushMessage(Buffer.alloc(5));
+    scheduler.flush();
+    // The bulk stream came first and filled the first batch; the small call leads the second.
+    expect(summary(written).slice(0, 2)).toEqual([[1], [3, 1]]);
+  });
+
+  it("with maxUnwrittenBytes, waits for written batches before handing the transport more data", () => {
+    const written: PluginStreamMessage[] = [];
+    const callbacks: (() => void)[] = [];
+    const scheduler = new FrameScheduler({
+      write: (m, onWritten) => {
+        written.push(m);
+        if (onWritten) callbacks.push(onWritten);
+        return true;
+      },
+      maxBatchBytes: 10,
+      maxUnwrittenBytes: 20,
+    });
+    const bulk = new OutboundStream(1, scheduler, 1_000, 1_000);
+    bulk.pushMessage(Buffer.alloc(100));
+    scheduler.flush();
+    expect(written).toHaveLength(2);
+    // Control frames are not held back.
+    scheduler.sendControl(windowUpdate(5));
+    scheduler.flush();
+    expect(summary(written)[2]).toEqual([5]);
+    callbacks.shift()?.();
+    scheduler.flush();
+    expect(written).toHaveLength(4);
+    expect(summary(written)[3]).toEqual([1]);
+  });
+
   it("drops what is queued on close, and empty() resolves", async () => {
     const written: PluginStreamMessage[] = [];
     const scheduler = new FrameScheduler({ write: (m) => written.push(m) > 0 && false });

@@ -12,8 +12,21 @@ export interface FrameSource {
 }
 
 export interface FrameSchedulerOptions {
-  /** Writes one message; returns false when the transport wants us to wait for `resume()`. */
-  write: (message: PluginStreamMessage) => boolean;
+  /**
+   * Writes one message; returns false when the transport wants us to wait
+   * for `resume()`. With `maxUnwrittenBytes`, it must call `onWritten` once
+   * the transport has written the message out (a Node stream's write callback).
+   */
+  write: (message: PluginStreamMessage, onWritten?: () => void) => boolean;
+  /**
+   * Data bytes the scheduler hands to the transport before their writes
+   * complete; past it, it waits for `onWritten`. This keeps the transport's
+   * own buffer, where frames can no longer be reordered, short: a small
+   * call's frames then wait behind at most this much of a bulk transfer,
+   * instead of behind the 16 messages a Node object stream buffers before
+   * it pushes back. Default: unbounded (for a `write` without callbacks).
+   */
+  maxUnwrittenBytes?: number;
   /** Message bytes per batch before it is written. Default 256 KiB. */
   maxBatchBytes?: number;
   /** Data bytes one stream may add to a batch in one turn. Default 64 KiB. */
@@ -34,6 +47,13 @@ export interface FrameSchedulerOptions {
   onControlOverflow?: (message: string) => void;
 }
 
+/**
+ * What the sessions pass as `maxUnwrittenBytes`: two full batches, enough to
+ * keep a bulk transfer's pipe full, little enough that a small call behind it
+ * waits a few milliseconds, not the ~100 ms of 16 buffered 256 KiB batches.
+ */
+export const SESSION_MAX_UNWRITTEN_BYTES = 512 * 1024;
+
 /** Default bound of queued control messages per session: nghttp2's for its outbound control queue. */
 export const DEFAULT_MAX_QUEUED_CONTROL = 1000;
 
@@ -45,7 +65,10 @@ export const DEFAULT_MAX_QUEUED_CONTROL = 1000;
  * message, which is what makes many small concurrent calls cheap.
  */
 export class FrameScheduler {
-  private readonly write: (message: PluginStreamMessage) => boolean;
+  private readonly write: FrameSchedulerOptions["write"];
+  private readonly maxUnwrittenBytes: number;
+  // Data bytes of batches handed to the transport whose write has not completed.
+  private unwritten = 0;
   private readonly maxBatchBytes: number;
   private readonly quantum: number;
   private readonly maxQueuedControl: number;
@@ -63,6 +86,7 @@ export class FrameScheduler {
 
   constructor(options: FrameSchedulerOptions) {
     this.write = options.write;
+    this.maxUnwrittenBytes = options.maxUnwrittenBytes ?? Number.POSITIVE_INFINITY;
     this.maxBatchBytes = options.maxBatchBytes ?? 256 * 1024;
     this.quantum = options.quantum ?? 64 * 1024;
     this.maxQueuedControl = options.maxQueuedControl ?? DEFAULT_MAX_QUEUED_CONTROL;
@@ -158,18 +182,40 @@ export class FrameScheduler {
   private flushBatches(): void {
     this.scheduled = false;
     while (!this.blocked && !this.closed) {
+      // Over the bound: only control frames go out, data waits for written batches.
+      const room = this.maxUnwrittenBytes - this.unwritten;
       const frames = this.control;
       this.control = [];
       let bytes = 0;
-      while (bytes < this.maxBatchBytes && this.ready.size > 0) {
+      const limit = Math.min(this.maxBatchBytes, room);
+      while (bytes < limit && this.ready.size > 0) {
         for (const source of this.ready) {
-          bytes += source.pull(frames, Math.min(this.quantum, this.maxBatchBytes - bytes));
-          if (!source.sendable) this.ready.delete(source);
-          if (bytes >= this.maxBatchBytes) break;
+          this.ready.delete(source);
+          bytes += source.pull(frames, Math.min(this.quantum, limit - bytes));
+          // To the back of the line: the next batch starts with the streams
+          // that waited. (A Set visits what is added during the loop, so a
+          // source that still has budget left gets its next turn at once.)
+          if (source.sendable) this.ready.add(source);
+          if (bytes >= limit) break;
         }
       }
-      if (frames.length === 0) return this.notifyEmpty();
-      if (!this.write({ payload: { $case: "frames", value: { frames } } })) this.blocked = true;
+      if (frames.length === 0) {
+        if (this.ready.size === 0) this.notifyEmpty();
+        return;
+      }
+      const message: PluginStreamMessage = { payload: { $case: "frames", value: { frames } } };
+      let written = true;
+      if (bytes > 0 && Number.isFinite(this.maxUnwrittenBytes)) {
+        this.unwritten += bytes;
+        written = this.write(message, () => this.onWritten(bytes));
+      } else written = this.write(message);
+      if (!written) this.blocked = true;
     }
+  }
+
+  private onWritten(bytes: number): void {
+    const wasFull = this.unwritten >= this.maxUnwrittenBytes;
+    this.unwritten -= bytes;
+    if (wasFull && this.ready.size > 0) this.schedule();
   }
 }

@@ -19,6 +19,7 @@ export {
   FrameScheduler,
   type FrameSchedulerOptions,
   type FrameSource,
+  SESSION_MAX_UNWRITTEN_BYTES,
 } from "./frame-scheduler.js";
 export type {
   ChannelCall,
