@@ -31,12 +31,12 @@ import {
 
 const sayHello = GreeterServiceService.sayHello;
 const NUM_RUNS = Number(process.env.FUZZ_RUNS ?? 6);
-const fuzzOptions = (name: string) => ({
+const fuzzOptions = <T>(name: string): fc.Parameters<T> => ({
   seed: Number(process.env.FUZZ_SEED ?? 1010),
   numRuns: NUM_RUNS,
   endOnFailure: true,
   includeErrorInReport: true,
-  reporter: (details: fc.RunDetails<unknown>) => {
+  reporter: (details: fc.RunDetails<T>) => {
     if (details.failed)
       throw new Error(
         `${name} (seed ${details.seed}; rerun with FUZZ_SEED=${details.seed}): ${fc.defaultReportMessage(details)}`,
