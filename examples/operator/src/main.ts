@@ -10,12 +10,13 @@ import {
 } from "@operator-plugin-framework/auth/operator";
 import { createPluginServer } from "@operator-plugin-framework/server";
 import { createLeaderElector } from "@operator-plugin-framework/server/leader-election";
+import { pino } from "pino";
 import { readConfig } from "./config.js";
 import { runController } from "./controller.js";
-import { createJsonLogger } from "./json-logger.js";
 
 const config = readConfig(process.argv.slice(2), process.env);
-const logger = createJsonLogger({ component: "operator", identity: config.identity, pid: process.pid });
+// pino as it is: the framework's Logger is the subset of pino it uses. JSON lines on stdout.
+const logger = pino({ base: { component: "operator", identity: config.identity, pid: process.pid } });
 const kubeConfig = loadKubeConfig(config.kubeconfig);
 const stop = new AbortController();
 
