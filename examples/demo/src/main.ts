@@ -172,8 +172,9 @@ function startOperator(identity: string): Child {
         String(LEASE.renewDeadlineMs),
       ],
       ...["--retry-period-ms", String(LEASE.retryPeriodMs)],
-      // Both replicas run on this machine: a free probe port each, not 8081.
-      ...["--health-listen", "127.0.0.1:0"],
+      // Both replicas run on this machine: free ports each, not 8081, 8080 and 9091.
+      ...["--health-listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"],
+      ...["--admin-listen", "127.0.0.1:0"],
     ],
     root,
   );
