@@ -167,11 +167,8 @@ async function showObservability(operator: Child): Promise<void> {
   const listening = await operator.waitFor("the operator to listen", (l) => l.msg === "operator listening");
   const metrics = listening.metrics as string;
   const admin = listening.admin as string;
-  const dnsProto = "packages/proto/proto/example/v1/dns.proto";
-  const call = [
-    ...["call", "aws", "example.v1.DnsProviderService/DeleteRecord", "--proto", dnsProto],
-    ...["--data", '{"id":"aws-404"}'],
-  ];
+  // No --proto: the operator's admin service hands opf its descriptors.
+  const call = ["call", "aws", "example.v1.DnsProviderService/DeleteRecord", "--data", '{"id":"aws-404"}'];
   // Independent of each other: fetched at once, printed in order.
   const [samples, plugins, reply] = await Promise.all([
     metricsExcerpt(metrics),

@@ -54,6 +54,12 @@ export interface OperatorConfig {
    * Reach it with `kubectl port-forward` or `kubectl exec`.
    */
   adminListen: string;
+  /**
+   * The admin service's descriptors (a FileDescriptorSet, `buf build -o`), so
+   * `opf call` needs no `--proto`: the example's own `descriptors/dns.binpb`
+   * by default (undefined here); "" serves none.
+   */
+  descriptorSet: string | undefined;
   /** Stop when stdin closes, so a supervising parent that dies takes us with it. */
   exitWithParent: boolean;
 }
@@ -77,6 +83,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
       "health-listen": { type: "string" },
       "metrics-listen": { type: "string" },
       "admin-listen": { type: "string" },
+      "descriptor-set": { type: "string" },
       "exit-with-parent": { type: "boolean" },
     },
   });
@@ -100,6 +107,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
     healthListen: (values["health-listen"] ?? env.OPERATOR_HEALTH_LISTEN ?? "0.0.0.0:8081").trim(),
     metricsListen: (values["metrics-listen"] ?? env.OPERATOR_METRICS_LISTEN ?? "0.0.0.0:8080").trim(),
     adminListen: (values["admin-listen"] ?? env.OPERATOR_ADMIN_LISTEN ?? "127.0.0.1:9091").trim(),
+    descriptorSet: values["descriptor-set"] ?? env.OPERATOR_DESCRIPTOR_SET,
     exitWithParent: values["exit-with-parent"] ?? env.OPF_EXIT_WITH_PARENT === "1",
   };
 }

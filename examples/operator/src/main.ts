@@ -3,6 +3,8 @@
 // all); only the replica holding the Lease reconciles DNSRecords.
 // SIGTERM/SIGINT stop it gracefully: the controller stops, the Lease is
 // released for the next replica, in-flight calls finish, plugins are told to go.
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { KubeConfig } from "@kubernetes/client-node";
 import {
   proxyHeaderAuthenticator,
@@ -113,7 +115,12 @@ if (config.exitWithParent) {
 
 // `opf` talks to this (kubectl exec / port-forward); it never listens beyond loopback.
 const admin = config.adminListen
-  ? createAdminServer({ registry, listen: config.adminListen, logger })
+  ? createAdminServer({
+      registry,
+      listen: config.adminListen,
+      logger,
+      fileDescriptorSet: readDescriptorSet(config.descriptorSet),
+    })
   : undefined;
 let metricsServer: MetricsServer | undefined;
 const serving = server.start(stop.signal);
@@ -142,6 +149,23 @@ try {
   stop.abort();
   await Promise.all([serving.catch(() => {}), adminServing?.catch(() => {}), metricsServer?.close()]);
   process.exit(1);
+}
+
+/**
+ * The descriptors `opf call` uses instead of `--proto`: the given file, or the
+ * example's own (descriptors/dns.binpb, made by `npm run descriptors`), which
+ * may be missing from a trimmed install: then opf call needs --proto.
+ */
+function readDescriptorSet(path: string | undefined): Buffer | undefined {
+  if (path === "") return undefined;
+  if (path !== undefined) return readFileSync(path);
+  const bundled = new URL("../descriptors/dns.binpb", import.meta.url);
+  if (existsSync(bundled)) return readFileSync(bundled);
+  logger.warn(
+    { path: fileURLToPath(bundled) },
+    "no descriptors for the admin service; opf call will need --proto",
+  );
+  return undefined;
 }
 
 function loadKubeConfig(path: string | undefined): KubeConfig {

@@ -155,13 +155,9 @@ describe("opf against the demo's operator and plugin", () => {
       opf(["--admin", admin, "plugins"]),
       opf(["--admin", admin, "describe", "aws"]),
       opf([
+        // No --proto: the example operator's admin service hands out its descriptors.
         ...["--admin", admin, "call", "aws", "example.v1.DnsProviderService/CreateRecord"],
-        ...[
-          "--proto",
-          dnsProto,
-          "--data",
-          '{"name":"cli.example.com","type":"RECORD_TYPE_A","value":"192.0.2.7"}',
-        ],
+        ...["--data", '{"name":"cli.example.com","type":"RECORD_TYPE_A","value":"192.0.2.7"}'],
       ]),
     ]);
 
@@ -193,7 +189,8 @@ describe("opf against the demo's operator and plugin", () => {
       },
       created: true,
     });
-  });
+    // Each opf run is a Node process start (tsx compiles it): slow on a loaded machine.
+  }, 90_000);
 
   it("exits 1 for what the operator refuses, 2 for a bad command line, 3 when unreachable", async () => {
     const [missing, failed, badJson, unreachable] = await Promise.all([
@@ -222,12 +219,12 @@ describe("opf against the demo's operator and plugin", () => {
     ]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^opf: NOT_FOUND: .*"gcp".*registered: aws/);
-    // The plugin's own status, through the tunnel and the admin service.
+    // The plugin's own status, through the tunnel and the admin service (types from --proto this time).
     expect(failed.code).toBe(1);
     expect(failed.stderr).toBe('opf: NOT_FOUND: record "aws-404" does not exist; create it again\n');
     expect(badJson.code).toBe(2);
     expect(badJson.stderr).toMatch(/^opf: --data is not JSON: /);
     expect(unreachable.code).toBe(3);
     expect(unreachable.stderr).toContain("cannot reach the operator's admin service at 127.0.0.1:1");
-  });
+  }, 90_000);
 });
