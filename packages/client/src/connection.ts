@@ -170,7 +170,12 @@ export class Connection implements PluginConnection {
   close(): Promise<void> {
     if (this.s.kind !== "open") return this.s.done;
     const { links, retiring, resolvers } = this.s;
-    for (const resolver of resolvers) resolver.close();
+    for (const resolver of resolvers) {
+      resolver.close();
+      // A name that never resolved has no link to report "closed" for it: it just goes.
+      this.latestByTarget.delete(resolver.source);
+      this.lastFailure.delete(resolver.source);
+    }
     this.config.signal?.removeEventListener("abort", this.onAbort);
     const done = (async () => {
       await Promise.all([

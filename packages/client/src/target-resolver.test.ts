@@ -70,6 +70,10 @@ describe("a dns+ target whose name does not resolve", () => {
     await expect(plugin.registered({ timeoutMs: 1 })).rejects.toThrow(
       /operator\.invalid:8443 \(reconnecting; last failure: UNAVAILABLE: resolving the operator's host name "operator\.invalid" failed/,
     );
+    // Closed, nothing is left reconnecting: /readyz and watchers see every target closed.
+    await plugin.close();
+    expect(plugin.states.size).toBe(0);
+    expect(plugin.state).toEqual({ state: "closed", target: "" });
   });
 
   it("connects as soon as the name resolves, not at the next regular resolution", async () => {
