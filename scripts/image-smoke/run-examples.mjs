@@ -30,6 +30,7 @@ const RECORD = { group: "example.pluginframework.io", version: "v1alpha1", plura
 const example = {
   operatorArgs: (kubeconfig) => [
     ...["--listen", "127.0.0.1:0", "--health-listen", "127.0.0.1:0", "--allow-unauthenticated"],
+    ...["--metrics-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"],
     ...["--kubeconfig", kubeconfig, "--namespace", NAMESPACE, "--identity", "image-smoke"],
     "--exit-with-parent",
   ],

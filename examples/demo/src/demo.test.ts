@@ -62,6 +62,21 @@ describe("the demo", () => {
     expect(output).toContain(
       `${takeover![1]} saw 2 registrations in all, none after the kill: no plugin reconnected`,
     );
+    // Observability: /metrics over HTTP and the opf CLI through the admin service, from the new leader.
+    expect(output).toContain(`▶ observability: what ${takeover![1]} shows an operator on call`);
+    expect(output).toMatch(/curl http:\/\/127\.0\.0\.1:\d+\/metrics/);
+    expect(output).toMatch(/^ {4}pluginframework_sessions\{plugin="aws",state="active"\} 1$/m);
+    expect(output).toMatch(
+      /^ {4}pluginframework_calls_handled_total\{plugin="gcp",service="example\.v1\.DnsProviderService",method="UpdateRecord",type="unary",code="OK"\} 1$/m,
+    );
+    expect(output).toMatch(/^ {4}NAME +VERSION +IDENTITY/m);
+    expect(output).toMatch(
+      /^ {4}aws +1\.0\.0 +system:serviceaccount:plugins:aws +example\.v1\.DnsProviderService +1 /m,
+    );
+    expect(output).toMatch(
+      /call aws example\.v1\.DnsProviderService\/DeleteRecord .*--data '\{"id":"aws-404"\}'/,
+    );
+    expect(output).toContain('    {"deleted":false}');
     expect(output).toContain(`${takeover![1]} released the Lease, stopped and exited 0`);
   }, 140_000);
 });

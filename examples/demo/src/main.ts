@@ -8,6 +8,7 @@
 import { fileURLToPath } from "node:url";
 import { type Child, killAll, startChild } from "./child.js";
 import { type DemoCluster, OPERATOR_NAMESPACE, startDemoCluster } from "./fake-cluster.js";
+import { metricsExcerpt, opf, shellLine } from "./observability.js";
 import { describe, isReady, type RecordClient, ready, watchRecords } from "./records.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -147,6 +148,8 @@ async function runDemo(): Promise<void> {
     throw new Error(`expected ${PLUGINS.length} registrations at ${follower.label}, saw ${rejoined}`);
   say(`  ${follower.label} saw ${rejoined} registrations in all, none after the kill: no plugin reconnected`);
 
+  await showObservability(follower);
+
   say("\n▶ shutting down gracefully (SIGTERM to each plugin, then to the operator)");
   for (const plugin of plugins.values()) plugin.process.kill("SIGTERM");
   for (const [name, plugin] of plugins) {
@@ -156,6 +159,31 @@ async function runDemo(): Promise<void> {
   follower.process.kill("SIGTERM");
   await expectCleanExit(follower);
   say(`  ${follower.label} released the Lease, stopped and exited 0`);
+}
+
+/** What an operator on call sees: /metrics over HTTP, and the `opf` CLI through the admin service. */
+async function showObservability(operator: Child): Promise<void> {
+  say(`\n▶ observability: what ${operator.label} shows an operator on call`);
+  const listening = await operator.waitFor("the operator to listen", (l) => l.msg === "operator listening");
+  const metrics = listening.metrics as string;
+  const admin = listening.admin as string;
+  // No --proto: the operator's admin service hands opf its descriptors.
+  const call = ["call", "aws", "example.v1.DnsProviderService/DeleteRecord", "--data", '{"id":"aws-404"}'];
+  // Independent of each other: fetched at once, printed in order.
+  const [samples, plugins, reply] = await Promise.all([
+    metricsExcerpt(metrics),
+    opf(admin, ["plugins"]),
+    opf(admin, call),
+  ]);
+  say(`  curl http://${metrics}/metrics (${samples.length} of its lines)`);
+  for (const line of samples) say(`    ${line}`);
+  say(`  opf --admin ${admin} plugins`);
+  for (const line of plugins.trimEnd().split("\n")) say(`    ${line}`);
+  say(`  opf --admin ${admin} ${shellLine(call)}   (a retried delete is harmless)`);
+  say(`    ${reply.trimEnd()}`);
+  // ── tracing goes here (helper h13-tracing) ──────────────────────────────
+  // "one trace shown as parent → child": the operator's reconcile span as the
+  // parent of the plugin handler's span, across the two processes.
 }
 
 function startOperator(identity: string): Child {
@@ -172,8 +200,9 @@ function startOperator(identity: string): Child {
         String(LEASE.renewDeadlineMs),
       ],
       ...["--retry-period-ms", String(LEASE.retryPeriodMs)],
-      // Both replicas run on this machine: a free probe port each, not 8081.
-      ...["--health-listen", "127.0.0.1:0"],
+      // Both replicas run on this machine: free ports each, not 8081, 8080 and 9091.
+      ...["--health-listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"],
+      ...["--admin-listen", "127.0.0.1:0"],
     ],
     root,
   );

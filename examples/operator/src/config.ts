@@ -42,6 +42,24 @@ export interface OperatorConfig {
    * the separate probe port off (the plugin port still serves health).
    */
   healthListen: string;
+  /**
+   * Where Prometheus scrapes `GET /metrics` (the framework's
+   * `pluginframework_*` metrics and Node's process metrics):
+   * "0.0.0.0:8080" by default, like controller-runtime; "" turns it off.
+   */
+  metricsListen: string;
+  /**
+   * Where the admin service for the `opf` CLI listens: loopback or a unix
+   * socket only, "127.0.0.1:9091" by default (opf's default); "" turns it off.
+   * Reach it with `kubectl port-forward` or `kubectl exec`.
+   */
+  adminListen: string;
+  /**
+   * The admin service's descriptors (a FileDescriptorSet, `buf build -o`), so
+   * `opf call` needs no `--proto`: the example's own `descriptors/dns.binpb`
+   * by default (undefined here); "" serves none.
+   */
+  descriptorSet: string | undefined;
   /** Stop when stdin closes, so a supervising parent that dies takes us with it. */
   exitWithParent: boolean;
 }
@@ -63,6 +81,9 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
       "renew-deadline-ms": { type: "string" },
       "retry-period-ms": { type: "string" },
       "health-listen": { type: "string" },
+      "metrics-listen": { type: "string" },
+      "admin-listen": { type: "string" },
+      "descriptor-set": { type: "string" },
       "exit-with-parent": { type: "boolean" },
     },
   });
@@ -84,6 +105,9 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
     renewDeadlineMs: ms(values["renew-deadline-ms"], "OPERATOR_RENEW_DEADLINE_MS", "10000"),
     retryPeriodMs: ms(values["retry-period-ms"], "OPERATOR_RETRY_PERIOD_MS", "2000"),
     healthListen: (values["health-listen"] ?? env.OPERATOR_HEALTH_LISTEN ?? "0.0.0.0:8081").trim(),
+    metricsListen: (values["metrics-listen"] ?? env.OPERATOR_METRICS_LISTEN ?? "0.0.0.0:8080").trim(),
+    adminListen: (values["admin-listen"] ?? env.OPERATOR_ADMIN_LISTEN ?? "127.0.0.1:9091").trim(),
+    descriptorSet: values["descriptor-set"] ?? env.OPERATOR_DESCRIPTOR_SET,
     exitWithParent: values["exit-with-parent"] ?? env.OPF_EXIT_WITH_PARENT === "1",
   };
 }

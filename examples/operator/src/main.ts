@@ -3,21 +3,29 @@
 // all); only the replica holding the Lease reconciles DNSRecords.
 // SIGTERM/SIGINT stop it gracefully: the controller stops, the Lease is
 // released for the next replica, in-flight calls finish, plugins are told to go.
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { KubeConfig } from "@kubernetes/client-node";
 import {
   proxyHeaderAuthenticator,
   subjectAccessReviewNameAuthorizer,
 } from "@operator-plugin-framework/auth/operator";
-import { createPluginServer } from "@operator-plugin-framework/server";
+import { createAdminServer, createPluginServer } from "@operator-plugin-framework/server";
 import { createLeaderElector } from "@operator-plugin-framework/server/leader-election";
+import { pino } from "pino";
+import { collectDefaultMetrics, Registry } from "prom-client";
 import { readConfig } from "./config.js";
 import { runController } from "./controller.js";
-import { createJsonLogger } from "./json-logger.js";
+import { type MetricsServer, serveMetrics } from "./metrics-server.js";
 
 const config = readConfig(process.argv.slice(2), process.env);
-const logger = createJsonLogger({ component: "operator", identity: config.identity, pid: process.pid });
+// pino as it is: the framework's Logger is the subset of pino it uses. JSON lines on stdout.
+const logger = pino({ base: { component: "operator", identity: config.identity, pid: process.pid } });
 const kubeConfig = loadKubeConfig(config.kubeconfig);
 const stop = new AbortController();
+// The operator's own registry: the framework's metrics and Node's process metrics, nothing global.
+const metrics = new Registry();
+collectDefaultMetrics({ register: metrics });
 
 const server = createPluginServer({
   listen: config.listen,
@@ -25,6 +33,7 @@ const server = createPluginServer({
   // grpc.health.v1 on the plugin port, and on its own port for the kubelet's
   // grpc probes (the plugin port is loopback, behind kube-rbac-proxy).
   health: config.healthListen ? { listen: config.healthListen } : true,
+  metrics: { registry: metrics },
   ...(config.maxConnectionAgeMs > 0 ? { maxConnectionAgeMs: config.maxConnectionAgeMs } : {}),
   ...(config.trustProxyHeaders
     ? {
@@ -104,12 +113,33 @@ if (config.exitWithParent) {
   process.stdin.once("close", () => stop.abort());
 }
 
+// `opf` talks to this (kubectl exec / port-forward); it never listens beyond loopback.
+const admin = config.adminListen
+  ? createAdminServer({
+      registry,
+      listen: config.adminListen,
+      logger,
+      fileDescriptorSet: readDescriptorSet(config.descriptorSet),
+    })
+  : undefined;
+let metricsServer: MetricsServer | undefined;
 const serving = server.start(stop.signal);
+const adminServing = admin?.start(stop.signal);
 try {
   const addresses = await server.ready();
-  logger.info({ addresses, health: server.healthAddress }, "operator listening");
+  metricsServer = config.metricsListen ? await serveMetrics(config.metricsListen, metrics) : undefined;
+  logger.info(
+    {
+      addresses,
+      health: server.healthAddress,
+      metrics: metricsServer?.address,
+      admin: await admin?.ready(),
+    },
+    "operator listening",
+  );
   // The plugin server never waits for leadership: it is already serving.
-  await Promise.all([serving, elector.start(stop.signal)]);
+  await Promise.all([serving, adminServing, elector.start(stop.signal)]);
+  await metricsServer?.close();
   await controller;
   // Nothing should keep the process alive now; stdin is ours to release.
   process.stdin.destroy();
@@ -117,8 +147,25 @@ try {
 } catch (err) {
   logger.error({ error: String(err) }, "operator failed");
   stop.abort();
-  await serving.catch(() => {});
+  await Promise.all([serving.catch(() => {}), adminServing?.catch(() => {}), metricsServer?.close()]);
   process.exit(1);
+}
+
+/**
+ * The descriptors `opf call` uses instead of `--proto`: the given file, or the
+ * example's own (descriptors/dns.binpb, made by `npm run descriptors`), which
+ * may be missing from a trimmed install: then opf call needs --proto.
+ */
+function readDescriptorSet(path: string | undefined): Buffer | undefined {
+  if (path === "") return undefined;
+  if (path !== undefined) return readFileSync(path);
+  const bundled = new URL("../descriptors/dns.binpb", import.meta.url);
+  if (existsSync(bundled)) return readFileSync(bundled);
+  logger.warn(
+    { path: fileURLToPath(bundled) },
+    "no descriptors for the admin service; opf call will need --proto",
+  );
+  return undefined;
 }
 
 function loadKubeConfig(path: string | undefined): KubeConfig {

@@ -5,13 +5,14 @@
 import { readFileSync } from "node:fs";
 import { connectPlugin, serveHealthEndpoints } from "@operator-plugin-framework/client";
 import { DnsProviderServiceService } from "@operator-plugin-framework/proto/example/dns";
+import { pino } from "pino";
 import { readConfig } from "./config.js";
 import { createDnsProvider } from "./dns-provider.js";
 import { createInMemoryZone } from "./dns-zone.js";
-import { createJsonLogger } from "./json-logger.js";
 
 const config = readConfig(process.argv.slice(2), process.env);
-const logger = createJsonLogger({ plugin: config.name, pid: process.pid });
+// pino as it is: the framework's Logger is the subset of pino it uses. JSON lines on stdout.
+const logger = pino({ base: { plugin: config.name, pid: process.pid } });
 const zone = createInMemoryZone(config.name);
 
 const connection = connectPlugin({

@@ -11,6 +11,8 @@ import { CliError, ExitCode } from "./exit-codes.js";
 export interface AdminConnection {
   listPlugins(): Promise<PluginInfo[]>;
   describePlugin(name: string): Promise<PluginInfo>;
+  /** The operator's descriptors: a serialized google.protobuf.FileDescriptorSet. */
+  fileDescriptorSet(): Promise<Buffer>;
   callPlugin(request: {
     plugin: string;
     method: string;
@@ -48,6 +50,12 @@ export function connectAdmin(address: string): AdminConnection {
       new Promise((resolve, reject) =>
         client.describePlugin({ name }, new Metadata(), { deadline: deadline() }, (err, res) =>
           err ? reject(explain(err)) : resolve(res),
+        ),
+      ),
+    fileDescriptorSet: () =>
+      new Promise((resolve, reject) =>
+        client.getFileDescriptorSet({}, new Metadata(), { deadline: deadline() }, (err, res) =>
+          err ? reject(explain(err)) : resolve(Buffer.from(res.fileDescriptorSet)),
         ),
       ),
     async *callPlugin(request) {

@@ -2,8 +2,10 @@ import { fileURLToPath } from "node:url";
 import { status } from "@grpc/grpc-js";
 import { connectPlugin, type PluginConnection } from "@operator-plugin-framework/client";
 import { type GreeterServiceServer, GreeterServiceService } from "@operator-plugin-framework/proto/example";
-import { type AdminServer, createAdminServer } from "@operator-plugin-framework/server";
+import { type AdminServer, createAdminServer, createPluginRegistry } from "@operator-plugin-framework/server";
 import { startTestServer, type TestServer } from "@operator-plugin-framework/testkit";
+import protobuf from "protobufjs";
+import { FileDescriptorSet } from "protobufjs/ext/descriptor/index.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type CliIo, runCli } from "./cli.js";
 
@@ -36,6 +38,81 @@ function capture(extra: Partial<CliIo> = {}) {
   };
   return { io, stdout: () => out.join(""), stderr: () => err.join("") };
 }
+
+describe("opf call with the operator's descriptors instead of --proto", () => {
+  it("encodes --data and decodes the replies from the admin service's FileDescriptorSet", async () => {
+    // The descriptors as an operator would ship them (buf build -o set.binpb), made here from the .proto.
+    const fileDescriptorSet = FileDescriptorSet.encode(
+      (
+        protobuf.loadSync(greeterProto) as unknown as { toDescriptor(edition: string): protobuf.Message }
+      ).toDescriptor("proto3"),
+    ).finish();
+    await using operator = await startTestServer();
+    const admin = createAdminServer({
+      registry: operator.registry,
+      listen: "127.0.0.1:0",
+      fileDescriptorSet,
+    });
+    void admin.start();
+    const address = await admin.ready();
+    const plugin = connectPlugin({
+      target: operator.target,
+      name: "aws",
+      services: [[GreeterServiceService, greeter]],
+      backoff: { initialMs: 20, maxMs: 200 },
+    });
+    try {
+      await plugin.registered();
+      const unary = capture();
+      const call = ["--admin", address, "call", "aws", "example.v1.GreeterService/SayHello"];
+      expect(await runCli([...call, "--data", '{"name":"Ada"}', "-H", "x-who: cli"], unary.io)).toBe(0);
+      expect(unary.stdout()).toBe('{"message":"hello Ada","servedBy":"cli"}\n');
+      const streaming = capture();
+      const count = ["--admin", address, "call", "aws", "example.v1.GreeterService/CountGreetings"];
+      expect(await runCli([...count, "--data", '{"name":"Bo","count":2}'], streaming.io)).toBe(0);
+      expect(streaming.stdout()).toBe(
+        '{"message":"hello Bo #1","servedBy":""}\n{"message":"hello Bo #2","servedBy":""}\n',
+      );
+      // A typo is caught against the operator's descriptors too, naming where the types came from.
+      const typo = capture();
+      expect(await runCli([...call, "--data", '{"nmae":"x"}'], typo.io)).toBe(2);
+      expect(typo.stderr()).toContain("--data has fields example.v1.SayHelloRequest does not have: nmae");
+      const unknown = capture();
+      expect(await runCli(["--admin", address, "call", "aws", "example.v1.Nope/X"], unknown.io)).toBe(2);
+      expect(unknown.stderr()).toBe(
+        "opf: service example.v1.Nope is not defined in the operator's descriptors (pass --proto to use your own .proto files)\n",
+      );
+    } finally {
+      await plugin.close();
+      await admin.stop();
+    }
+  });
+
+  it("createAdminServer refuses bytes that are not a FileDescriptorSet", () => {
+    for (const bytes of [
+      Buffer.alloc(0),
+      Buffer.from('syntax = "proto3";'),
+      Buffer.from([0x0a, 0x05, 0x01]),
+    ]) {
+      expect(() =>
+        createAdminServer({
+          registry: createPluginRegistry(),
+          listen: "127.0.0.1:0",
+          fileDescriptorSet: bytes,
+        }),
+      ).toThrow(expect.objectContaining({ code: status.INVALID_ARGUMENT }));
+    }
+    expect(() =>
+      createAdminServer({
+        registry: createPluginRegistry(),
+        listen: "127.0.0.1:0",
+        fileDescriptorSet: Buffer.alloc(0),
+      }),
+    ).toThrow(
+      'fileDescriptorSet is not a serialized google.protobuf.FileDescriptorSet (it is empty); make one with "buf build -o set.binpb"',
+    );
+  });
+});
 
 describe("opf against a running operator's admin service", () => {
   let operator: TestServer;
@@ -178,7 +255,7 @@ describe("opf against a running operator's admin service", () => {
 
   it("call: usage errors are caught before dialing, with exit 2", async () => {
     const cases: [string[], string][] = [
-      [["call", "aws", "example.v1.GreeterService/SayHello"], "pass its service's .proto file with --proto"],
+      [["call", "aws", "example.v1.GreeterService/SayHello", "--data", "{bad"], "--data is not JSON"],
       [
         ["call", "aws", "example.v1.GreeterService/SayHello", "--proto", greeterProto, "--data", "{bad"],
         "--data is not JSON",
@@ -210,6 +287,16 @@ describe("opf against a running operator's admin service", () => {
       expect(stderr(), argv.join(" ")).toContain(message);
       expect(dialed).toBe(false);
     }
+  });
+
+  it("call without --proto: exit 2 naming --proto when the operator serves no descriptors", async () => {
+    await addPlugin("aws");
+    const { io, stderr } = capture();
+    const argv = ["--admin", address, "call", "aws", "example.v1.GreeterService/SayHello", "--data", "{}"];
+    expect(await runCli(argv, io)).toBe(2);
+    expect(stderr()).toBe(
+      "opf: the message types of /example.v1.GreeterService/SayHello are unknown: the operator serves no descriptors, so pass its service's .proto file with --proto (and -I for the directories its imports live in)\n",
+    );
   });
 
   it("watch: prints registrations and removals as they happen, until the signal aborts", async () => {

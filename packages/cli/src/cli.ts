@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { type AdminConnection, connectAdmin } from "./admin-connection.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 import { formatEvent, formatPluginDescription, formatPluginTable } from "./format.js";
-import { loadMethodCodec } from "./message-types.js";
+import { loadMethodCodec, type MethodCodec, methodCodecFromDescriptors } from "./message-types.js";
 
 /** Where the CLI reads and writes; a test passes its own. */
 export interface CliIo {
@@ -22,9 +22,10 @@ export const USAGE = `usage: opf [--admin ADDRESS] COMMAND
 Commands:
   plugins [--json]                       registered plugins: name, version, identity, services, sessions, in-flight, age
   describe NAME [--json]                 every session of one plugin, with its methods
-  call NAME SERVICE/METHOD --proto FILE [-I DIR] [--data JSON] [--timeout MS] [-H 'key: value']
+  call NAME SERVICE/METHOD [--data JSON] [--proto FILE [-I DIR]] [--timeout MS] [-H 'key: value']
                                          call a unary or server-streaming method through the plugin's session;
-                                         replies print as JSON, one per line
+                                         replies print as JSON, one per line. Message types come from --proto,
+                                         else from the operator's descriptors (its admin fileDescriptorSet)
   watch                                  registrations and removals as they happen (Ctrl-C to stop)
 
 Options:
@@ -85,11 +86,13 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     default:
       throw new CliError(ExitCode.usage, `unknown command ${JSON.stringify(command)}`);
   }
-  const codec =
-    command === "call"
-      ? loadMethodCodec(values.proto ?? [], values["import-path"] ?? [], args[1]!)
+  const data = command === "call" ? parseData(values.data) : undefined;
+  // With --proto, the request is checked before dialing; without, once the operator's descriptors are in.
+  const localCodec =
+    command === "call" && values.proto?.length
+      ? loadMethodCodec(values.proto, values["import-path"] ?? [], args[1]!)
       : undefined;
-  const request = codec ? codec.encodeRequest(parseData(values.data)) : undefined;
+  const localRequest = localCodec?.encodeRequest(data);
   const metadata = parseHeaders(values.header ?? []);
   const timeoutMs = values.timeout === undefined ? 30_000 : Number(values.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
@@ -118,15 +121,17 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       }
       case "call": {
         const method = args[1]!.startsWith("/") ? args[1]! : `/${args[1]!}`;
+        const codec: MethodCodec =
+          localCodec ?? methodCodecFromDescriptors(await operatorDescriptors(admin, method), method);
         const replies = admin.callPlugin({
           plugin: args[0]!,
           method,
-          request: request!,
+          request: localRequest ?? codec.encodeRequest(data),
           timeoutMs,
           metadata,
         });
         for await (const reply of replies)
-          io.stdout.write(`${JSON.stringify(codec!.decodeResponse(reply))}\n`);
+          io.stdout.write(`${JSON.stringify(codec.decodeResponse(reply))}\n`);
         return ExitCode.ok;
       }
       default: {
@@ -139,6 +144,21 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     }
   } finally {
     admin.close();
+  }
+}
+
+/** The operator's descriptors; without them, the message types are unknown: a usage error naming --proto. */
+async function operatorDescriptors(admin: AdminConnection, method: string): Promise<Buffer> {
+  try {
+    return await admin.fileDescriptorSet();
+  } catch (err) {
+    if (err instanceof CliError && err.exitCode === ExitCode.failed && /^NOT_FOUND: /.test(err.message)) {
+      throw new CliError(
+        ExitCode.usage,
+        `the message types of ${method} are unknown: the operator serves no descriptors, so pass its service's .proto file with --proto (and -I for the directories its imports live in)`,
+      );
+    }
+    throw err;
   }
 }
 

@@ -1,6 +1,8 @@
 import { existsSync } from "node:fs";
 import { resolve as resolvePath } from "node:path";
 import protobuf from "protobufjs";
+// Adds Root.fromDescriptor: descriptors from the operator, for calls without --proto.
+import "protobufjs/ext/descriptor/index.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 
 /** JSON in and out of one method's messages. */
@@ -22,6 +24,31 @@ export function loadMethodCodec(protoFiles: string[], importPaths: string[], met
       `the message types of ${method} are unknown: pass its service's .proto file with --proto (and -I for the directories its imports live in)`,
     );
   }
+  return methodCodec(loadProtoFiles(protoFiles, importPaths), method, protoFiles.join(", "));
+}
+
+/**
+ * The JSON codec of `method` from the operator's descriptors (the bytes of a
+ * google.protobuf.FileDescriptorSet, from the admin service), for `opf call`
+ * without `--proto`. Same JSON mapping as {@link loadMethodCodec}.
+ */
+export function methodCodecFromDescriptors(fileDescriptorSet: Uint8Array, method: string): MethodCodec {
+  let root: protobuf.Root;
+  try {
+    root = (protobuf.Root as unknown as { fromDescriptor(bytes: Uint8Array): protobuf.Root }).fromDescriptor(
+      fileDescriptorSet,
+    );
+    root.resolveAll();
+  } catch (err) {
+    throw new CliError(
+      ExitCode.failed,
+      `the operator's descriptors cannot be read (${(err as Error).message}); pass the service's .proto file with --proto`,
+    );
+  }
+  return methodCodec(root, method, "the operator's descriptors (pass --proto to use your own .proto files)");
+}
+
+function loadProtoFiles(protoFiles: string[], importPaths: string[]): protobuf.Root {
   const root = new protobuf.Root();
   root.resolvePath = (origin, target) => {
     for (const dir of importPaths) {
@@ -36,10 +63,15 @@ export function loadMethodCodec(protoFiles: string[], importPaths: string[], met
   } catch (err) {
     throw new CliError(ExitCode.usage, `cannot load ${protoFiles.join(", ")}: ${(err as Error).message}`);
   }
+  return root;
+}
+
+/** The codec of `method` ("pkg.Service/Method") in `root`; `source` names where `root` came from, for errors. */
+function methodCodec(root: protobuf.Root, method: string, source: string): MethodCodec {
   const [serviceName, methodName] = method.replace(/^\//, "").split("/");
   const service = serviceName ? root.lookup(serviceName) : null;
   if (!(service instanceof protobuf.Service)) {
-    throw new CliError(ExitCode.usage, `service ${serviceName} is not defined in ${protoFiles.join(", ")}`);
+    throw new CliError(ExitCode.usage, `service ${serviceName} is not defined in ${source}`);
   }
   const rpc = methodName ? service.methods[methodName] : undefined;
   if (!rpc) {

@@ -67,9 +67,14 @@ export interface ConnectPluginOptions {
    * `intervalMs: 0` turns them off.
    */
   keepalive?: { intervalMs?: number; timeoutMs?: number };
-  /** Resolves a `dns+` target's name to addresses. Default: the system resolver, every address. */
+  /**
+   * Resolves a `dns+` target's name to addresses. Default: the system
+   * resolver, every address. A failure (or no address) is reported as the
+   * target's `reconnecting` state with the host name and the error, keeps the
+   * current sessions, and is retried with `backoff`.
+   */
   resolve?: (host: string) => Promise<string[]>;
-  /** How often a `dns+` target is resolved again. Default 30 000 ms. */
+  /** How often a `dns+` target is resolved again while it resolves. Default 30 000 ms. */
   resolveIntervalMs?: number;
   /** Largest message accepted from the operator. Default 4 MiB. */
   maxReceiveMessageSize?: number;
@@ -225,6 +230,7 @@ function connectionConfig(
     }),
     resolve: options.resolve,
     resolveIntervalMs: options.resolveIntervalMs ?? 30_000,
+    backoff,
     drainGraceMs,
     signal: options.signal,
     logger: options.logger ?? defaultLogger,

@@ -1,11 +1,11 @@
-import { lookup } from "node:dns/promises";
 import { EventEmitter } from "node:events";
-import { isIP } from "node:net";
 import { status } from "@grpc/grpc-js";
 import { type Logger, PluginFrameworkError } from "@operator-plugin-framework/wire";
+import type { Backoff } from "./backoff.js";
 import type { ConnectionState, PluginConnection, RegisteredOptions } from "./connect-plugin.js";
 import type { ParsedTarget } from "./target.js";
 import { TargetLink, type TargetLinkOptions } from "./target-link.js";
+import { type Resolve, systemResolve, TargetResolver } from "./target-resolver.js";
 
 /** What a {@link Connection} is built from; `connectPlugin` derives it from the user's options. */
 export interface ConnectionConfig {
@@ -13,9 +13,11 @@ export interface ConnectionConfig {
   targets: readonly ParsedTarget[];
   /** Everything a link to `grpcTarget` needs, but its state callback. */
   linkOptions: (target: ParsedTarget, grpcTarget: string) => Omit<TargetLinkOptions, "onState">;
-  /** Resolves a `dns+` target's host to addresses. */
-  resolve: ((host: string) => Promise<string[]>) | undefined;
+  /** Resolves a `dns+` target's host to addresses. Default: the system resolver. */
+  resolve: Resolve | undefined;
   resolveIntervalMs: number;
+  /** Retry pace of a failed `dns+` resolution: the links' reconnection backoff. */
+  backoff: Backoff;
   drainGraceMs: number;
   signal: AbortSignal | undefined;
   logger: Logger;
@@ -33,7 +35,8 @@ interface StateOpen {
   readonly links: Map<string, Link>;
   /** Links to addresses a `dns+` target no longer resolves to, finishing their calls. */
   readonly retiring: Set<Promise<void>>;
-  resolveTimer: NodeJS.Timeout | undefined;
+  /** One per `dns+` target, each resolving on its own schedule. */
+  readonly resolvers: TargetResolver[];
 }
 
 /** `close()` was called: links drain their calls; nothing new starts. */
@@ -78,10 +81,12 @@ export class Connection implements PluginConnection {
       this.s = { kind: "closed", done: Promise.resolve() };
       return;
     }
-    this.s = { kind: "open", links: new Map(), retiring: new Set(), resolveTimer: undefined };
+    this.s = { kind: "open", links: new Map(), retiring: new Set(), resolvers: [] };
     config.signal?.addEventListener("abort", this.onAbort, { once: true });
-    for (const target of config.targets) if (!target.resolveAll) this.addLink(target, target.grpcTarget);
-    if (config.targets.some((t) => t.resolveAll)) void this.resolveTargets();
+    for (const target of config.targets) {
+      if (target.resolveAll) this.s.resolvers.push(this.resolver(target));
+      else this.addLink(target, target.grpcTarget);
+    }
   }
 
   get state(): ConnectionState {
@@ -164,8 +169,13 @@ export class Connection implements PluginConnection {
 
   close(): Promise<void> {
     if (this.s.kind !== "open") return this.s.done;
-    const { links, retiring, resolveTimer } = this.s;
-    clearTimeout(resolveTimer);
+    const { links, retiring, resolvers } = this.s;
+    for (const resolver of resolvers) {
+      resolver.close();
+      // A name that never resolved has no link to report "closed" for it: it just goes.
+      this.latestByTarget.delete(resolver.source);
+      this.lastFailure.delete(resolver.source);
+    }
     this.config.signal?.removeEventListener("abort", this.onAbort);
     const done = (async () => {
       await Promise.all([
@@ -212,37 +222,49 @@ export class Connection implements PluginConnection {
     this.s.links.set(grpcTarget, { link, resolvedFrom });
   }
 
-  /** Resolves every `dns+` target, adds links for new addresses and retires the gone ones. */
-  private async resolveTargets(): Promise<void> {
-    const resolve =
-      this.config.resolve ??
-      (async (host: string) => (await lookup(host, { all: true })).map((a) => a.address));
-    for (const target of this.config.targets.filter((t) => t.resolveAll)) {
-      let addresses: string[];
-      try {
-        addresses = await resolve(target.host);
-      } catch (err) {
-        this.config.logger.warn(
-          { host: target.host, error: String(err) },
-          "resolving the operator's addresses failed; keeping the current ones",
-        );
-        continue;
-      }
-      if (this.s.kind !== "open") return;
-      const source = `${target.host}:${target.port}`;
-      const wanted = new Set(addresses.map((ip) => `${isIP(ip) === 6 ? `[${ip}]` : ip}:${target.port}`));
-      for (const address of wanted) this.addLink(target, address, source);
-      // An operator replica that left: let its open calls finish, then drop it.
-      for (const [address, { link, resolvedFrom }] of this.s.links) {
-        if (resolvedFrom !== source || wanted.has(address)) continue;
-        this.s.links.delete(address);
-        const { retiring } = this.s;
-        const closing = link.close(this.config.drainGraceMs).finally(() => retiring.delete(closing));
-        retiring.add(closing);
-      }
-    }
-    if (this.s.kind !== "open") return;
-    this.s.resolveTimer = setTimeout(() => void this.resolveTargets(), this.config.resolveIntervalMs);
+  /**
+   * Keeps a `dns+` target resolved: links for new addresses, retirement for
+   * gone ones. A failed resolution is a state of the target itself
+   * ("host:port", reconnecting with the resolver's error), retried with the
+   * backoff; once the name resolves, the addresses' own links report.
+   */
+  private resolver(target: ParsedTarget): TargetResolver {
+    const resolver: TargetResolver = new TargetResolver({
+      target,
+      resolve: this.config.resolve ?? systemResolve,
+      backoff: this.config.backoff,
+      intervalMs: this.config.resolveIntervalMs,
+      onAddresses: (wanted) => {
+        if (this.s.kind !== "open") return;
+        const { source } = resolver;
+        this.latestByTarget.delete(source);
+        this.lastFailure.delete(source);
+        for (const address of wanted) this.addLink(target, address, source);
+        // An operator replica that left: let its open calls finish, then drop it.
+        for (const [address, { link, resolvedFrom }] of this.s.links) {
+          if (resolvedFrom !== source || wanted.has(address)) continue;
+          this.s.links.delete(address);
+          const { retiring } = this.s;
+          const closing = link.close(this.config.drainGraceMs).finally(() => retiring.delete(closing));
+          retiring.add(closing);
+        }
+      },
+      onFailure: ({ delayMs, details }) => {
+        if (this.s.kind !== "open") return;
+        const state: ConnectionState = {
+          state: "reconnecting",
+          code: status.UNAVAILABLE,
+          details,
+          delayMs,
+          target: resolver.source,
+        };
+        this.latestByTarget.set(state.target, state);
+        this.lastFailure.set(state.target, `UNAVAILABLE: ${details}`);
+        logConnectionState(this.config.logger, this.config.name, state);
+        this.setLatest(state);
+      },
+    });
+    return resolver;
   }
 }
 

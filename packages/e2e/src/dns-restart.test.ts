@@ -61,9 +61,9 @@ function startOperator(identity: string) {
         "--kubeconfig",
         kubeconfig,
         "--allow-unauthenticated",
-        // Replicas share this machine: no fixed probe port.
-        "--health-listen",
-        "127.0.0.1:0",
+        // Replicas share this machine: no fixed probe, metrics or admin port.
+        ...["--health-listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"],
+        ...["--admin-listen", "127.0.0.1:0"],
       ],
       ...["--namespace", namespace, "--identity", identity, "--call-timeout-ms", "20000"],
       ...[

@@ -11,6 +11,7 @@ import {
   removeStaleSocket,
 } from "../listen-address.js";
 import { createAdminService } from "./admin-service.js";
+import { checkFileDescriptorSet } from "./descriptor-set.js";
 
 /** Options of {@link createAdminServer}. */
 export interface AdminServerOptions {
@@ -30,6 +31,16 @@ export interface AdminServerOptions {
   allowCalls?: boolean;
   /** Deadline of an admin call that sets none. Default 30 000 ms. */
   defaultCallTimeoutMs?: number;
+  /**
+   * The operator's descriptors of the services it calls plugins with: the
+   * bytes of a google.protobuf.FileDescriptorSet with imports included
+   * (`buf build -o set.binpb`, or `protoc --include_imports
+   * --descriptor_set_out`). `opf call` uses them when no `--proto` is given,
+   * to turn `--data` JSON into a request and replies into JSON. Checked to be
+   * a FileDescriptorSet when the server is created (INVALID_ARGUMENT if not).
+   * Default: none; `opf call` then needs `--proto`.
+   */
+  fileDescriptorSet?: Uint8Array;
   /** Where the admin server logs. Default: quiet. */
   logger?: Logger;
 }
@@ -67,12 +78,14 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
 class AdminServerImpl implements AdminServer {
   private state: State = { kind: "idle" };
   private readonly address: ListenAddress;
+  private readonly fileDescriptorSet: Buffer | undefined;
   private readonly stopRequested = deferred<void>();
   private readonly listening = deferred<string>();
   private started: Promise<void> | undefined;
 
   constructor(private readonly options: AdminServerOptions) {
     this.address = parseListenAddress(options.listen);
+    this.fileDescriptorSet = options.fileDescriptorSet && checkFileDescriptorSet(options.fileDescriptorSet);
     if (this.address.kind === "tcp" && !isLoopback(this.address.host)) {
       throw new PluginFrameworkError(
         status.INVALID_ARGUMENT,
@@ -119,6 +132,7 @@ class AdminServerImpl implements AdminServer {
         registry: this.options.registry,
         allowCalls: this.options.allowCalls ?? true,
         defaultCallTimeoutMs: this.options.defaultCallTimeoutMs ?? 30_000,
+        fileDescriptorSet: this.fileDescriptorSet,
         logger,
       }),
     );

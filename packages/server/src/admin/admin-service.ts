@@ -18,6 +18,8 @@ export interface AdminServiceOptions {
   allowCalls: boolean;
   /** Deadline of a call that gives none. */
   defaultCallTimeoutMs: number;
+  /** The operator's descriptors (a serialized FileDescriptorSet), or none. */
+  fileDescriptorSet: Buffer | undefined;
   logger: Logger;
 }
 
@@ -71,7 +73,17 @@ export function createAdminService(options: AdminServiceOptions): AdminServiceSe
     });
   };
 
-  return { listPlugins, describePlugin, callPlugin, watch };
+  const getFileDescriptorSet: AdminServiceServer["getFileDescriptorSet"] = (_call, callback) => {
+    if (options.fileDescriptorSet) return callback(null, { fileDescriptorSet: options.fileDescriptorSet });
+    callback(
+      new PluginFrameworkError(
+        status.NOT_FOUND,
+        "this operator's admin service has no descriptors (createAdminServer's fileDescriptorSet option); pass the service's .proto file instead",
+      ),
+    );
+  };
+
+  return { listPlugins, describePlugin, callPlugin, watch, getFileDescriptorSet };
 }
 
 async function forwardCall(

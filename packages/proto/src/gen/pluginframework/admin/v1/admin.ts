@@ -112,6 +112,19 @@ export interface RegistryEvent {
   remaining: number;
 }
 
+/** GetFileDescriptorSetRequest has no fields. */
+export interface GetFileDescriptorSetRequest {
+}
+
+/** GetFileDescriptorSetResponse carries the descriptors. */
+export interface GetFileDescriptorSetResponse {
+  /**
+   * A serialized google.protobuf.FileDescriptorSet, with every file its
+   * services need (imports included).
+   */
+  fileDescriptorSet: Buffer;
+}
+
 function createBaseListPluginsRequest(): ListPluginsRequest {
   return {};
 }
@@ -899,6 +912,87 @@ export const RegistryEvent: MessageFns<RegistryEvent> = {
   },
 };
 
+function createBaseGetFileDescriptorSetRequest(): GetFileDescriptorSetRequest {
+  return {};
+}
+
+export const GetFileDescriptorSetRequest: MessageFns<GetFileDescriptorSetRequest> = {
+  encode(_: GetFileDescriptorSetRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetFileDescriptorSetRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetFileDescriptorSetRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseGetFileDescriptorSetResponse(): GetFileDescriptorSetResponse {
+  return { fileDescriptorSet: Buffer.alloc(0) };
+}
+
+export const GetFileDescriptorSetResponse: MessageFns<GetFileDescriptorSetResponse> = {
+  encode(message: GetFileDescriptorSetResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fileDescriptorSet.length !== 0) {
+      writer.uint32(10).bytes(message.fileDescriptorSet);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetFileDescriptorSetResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetFileDescriptorSetResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.fileDescriptorSet = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
 /**
  * AdminService lets an operator's on-call engineer see and call plugins from a
  * terminal (the `opf` CLI). The operator serves it on its own loopback or unix
@@ -953,6 +1047,23 @@ export const AdminServiceService = {
     responseSerialize: (value: RegistryEvent): Buffer => Buffer.from(RegistryEvent.encode(value).finish()),
     responseDeserialize: (value: Buffer): RegistryEvent => RegistryEvent.decode(value),
   },
+  /**
+   * GetFileDescriptorSet returns the operator's descriptors of the services it
+   * calls plugins with (a serialized google.protobuf.FileDescriptorSet), so a
+   * caller without the .proto files can encode requests and decode replies as
+   * JSON (`opf call` without --proto). NOT_FOUND when the operator serves none.
+   */
+  getFileDescriptorSet: {
+    path: "/pluginframework.admin.v1.AdminService/GetFileDescriptorSet" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetFileDescriptorSetRequest): Buffer =>
+      Buffer.from(GetFileDescriptorSetRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetFileDescriptorSetRequest => GetFileDescriptorSetRequest.decode(value),
+    responseSerialize: (value: GetFileDescriptorSetResponse): Buffer =>
+      Buffer.from(GetFileDescriptorSetResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetFileDescriptorSetResponse => GetFileDescriptorSetResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServiceServer extends UntypedServiceImplementation {
@@ -968,6 +1079,13 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
   callPlugin: handleServerStreamingCall<CallPluginRequest, CallPluginResponse>;
   /** Watch streams registry events as they happen, until the caller cancels. */
   watch: handleServerStreamingCall<WatchRequest, RegistryEvent>;
+  /**
+   * GetFileDescriptorSet returns the operator's descriptors of the services it
+   * calls plugins with (a serialized google.protobuf.FileDescriptorSet), so a
+   * caller without the .proto files can encode requests and decode replies as
+   * JSON (`opf call` without --proto). NOT_FOUND when the operator serves none.
+   */
+  getFileDescriptorSet: handleUnaryCall<GetFileDescriptorSetRequest, GetFileDescriptorSetResponse>;
 }
 
 export interface AdminServiceClient extends Client {
@@ -1021,6 +1139,27 @@ export interface AdminServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<RegistryEvent>;
+  /**
+   * GetFileDescriptorSet returns the operator's descriptors of the services it
+   * calls plugins with (a serialized google.protobuf.FileDescriptorSet), so a
+   * caller without the .proto files can encode requests and decode replies as
+   * JSON (`opf call` without --proto). NOT_FOUND when the operator serves none.
+   */
+  getFileDescriptorSet(
+    request: GetFileDescriptorSetRequest,
+    callback: (error: ServiceError | null, response: GetFileDescriptorSetResponse) => void,
+  ): ClientUnaryCall;
+  getFileDescriptorSet(
+    request: GetFileDescriptorSetRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetFileDescriptorSetResponse) => void,
+  ): ClientUnaryCall;
+  getFileDescriptorSet(
+    request: GetFileDescriptorSetRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetFileDescriptorSetResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const AdminServiceClient = makeGenericClientConstructor(
