@@ -48,11 +48,13 @@ export interface FrameSchedulerOptions {
 }
 
 /**
- * What the sessions pass as `maxUnwrittenBytes`: two full batches, enough to
- * keep a bulk transfer's pipe full, little enough that a small call behind it
- * waits a few milliseconds, not the ~100 ms of 16 buffered 256 KiB batches.
+ * What the sessions pass as `maxUnwrittenBytes`: one full batch in the
+ * transport while the next is built. A small call behind a bulk transfer
+ * waits about this many bytes' worth of the transfer's rate; 512 KiB
+ * measured no faster for 1 MiB calls and about 1.4x slower for small calls
+ * during a transfer.
  */
-export const SESSION_MAX_UNWRITTEN_BYTES = 512 * 1024;
+export const SESSION_MAX_UNWRITTEN_BYTES = 256 * 1024;
 
 /** Default bound of queued control messages per session: nghttp2's for its outbound control queue. */
 export const DEFAULT_MAX_QUEUED_CONTROL = 1000;
