@@ -9,6 +9,7 @@ export { composeCallObservers, composeSessionObservers } from "./compose-observe
 export {
   DEFAULT_SETTINGS,
   effectiveSettings,
+  HOST_SERVICES_REVISION,
   MAX_STREAM_ID,
   PLUGIN_STREAM_PATH,
   PROTOCOL_REVISION,
