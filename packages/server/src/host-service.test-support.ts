@@ -118,6 +118,8 @@ export async function startHostServer(
     authorizeName: async () => ({ allowed: true }),
     logger: quietLogger,
     keepalive: { intervalMs: 0 },
+    // Some tests leave a handler waiting forever; stop() need not wait for it.
+    drainGraceMs: 50,
     hostServices: [[TestServiceService, implementation]],
     ...options,
   });

@@ -22,7 +22,8 @@ export class RawPlugin {
   readonly ended: Promise<{ code: status; details: string }>;
   private readonly client: PluginFrameworkServiceClient;
   private readonly stream: ReturnType<PluginFrameworkServiceClient["pluginStream"]>;
-  private readonly messages: PluginStreamMessage[] = [];
+  /** Every message the operator sent, in order. */
+  readonly messages: PluginStreamMessage[] = [];
   private readonly waiters = new Set<() => void>();
 
   constructor(address: string, headers: Record<string, string> = {}) {
