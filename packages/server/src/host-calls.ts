@@ -5,7 +5,6 @@ import {
   type Logger,
   type NegotiatedSettings,
   type SessionLimits,
-  type SessionObserver,
 } from "@operator-plugin-framework/wire";
 import { attachHostCallContext, type HostCallAuthorizer, hostCallAdmission } from "./host-call-context.js";
 import type { HostServices } from "./host-services.js";
@@ -26,7 +25,6 @@ export interface HostCallSession {
   readonly settings: NegotiatedSettings;
   readonly limits: SessionLimits;
   readonly peerLabel: string;
-  readonly observer: SessionObserver;
 }
 
 /**
@@ -50,7 +48,9 @@ export function createHostCalls(
     limits: session.limits,
     peer: session.peerLabel,
     host: authority,
-    observer: () => session.observer,
+    // No observer: the session's counts calls *to* the plugin, labelled by the
+    // methods it announced, where host calls would pass for calls to "other".
+    // Counting them needs a direction the observer does not have yet.
     unimplemented: (method) => serving.services.unimplemented(method),
     overLimit: (open, limit) =>
       `plugin "${session.name}" has ${open} host-service calls open, the operator's limit ` +
