@@ -1,6 +1,5 @@
 import { status } from "@grpc/grpc-js";
 import { TestServiceService } from "@operator-plugin-framework/proto/testing";
-import { PluginFrameworkError } from "@operator-plugin-framework/wire";
 import { afterEach, describe, expect, it } from "vitest";
 import { startHostServer } from "./host-service.test-support.js";
 import type { PluginServer } from "./plugin-server.js";
@@ -161,57 +160,5 @@ describe("host calls while the operator stops", () => {
     raw.send({ streamId: 2, kind: { $case: "cancel", value: { code: status.CANCELLED, message: "" } } });
     await cancelled;
     await stopping;
-  });
-});
-
-describe("authorizeHostCall", () => {
-  it("lets one identity call and refuses another with PERMISSION_DENIED before the handler runs", async () => {
-    const asked: unknown[] = [];
-    const { address, log } = await server({
-      authorizeHostCall: async (request) => {
-        asked.push(request);
-        return request.identity?.user === "alice";
-      },
-    });
-    const alice = plugin(address, "alice");
-    const mallory = plugin(address, "mallory");
-    const aliceAck = await alice.register(2);
-    await mallory.register(2);
-    alice.call(2, EMPTY_CALL, [EMPTY]);
-    mallory.call(2, EMPTY_CALL, [EMPTY]);
-    expect(await alice.status(2)).toMatchObject({ code: status.OK });
-    expect(await mallory.status(2)).toMatchObject({
-      code: status.PERMISSION_DENIED,
-      message: `plugin "p" (identity mallory) may not call host service method ${EMPTY_CALL}`,
-    });
-    expect(log.contexts.map((c) => c.identity?.user)).toEqual(["alice"]);
-    expect(asked).toContainEqual({
-      pluginName: "p",
-      identity: { user: "alice", groups: [] },
-      sessionId: aliceAck.sessionId,
-      method: EMPTY_CALL,
-    });
-  });
-
-  it("refuses the call when the hook throws: with its status if it has one, else INTERNAL", async () => {
-    const { address, log } = await server({
-      authorizeHostCall: ({ identity }) => {
-        if (identity?.user === "alice")
-          throw new PluginFrameworkError(status.UNAVAILABLE, "policy not loaded");
-        throw new Error("bug in the hook");
-      },
-    });
-    const alice = plugin(address, "alice");
-    const bob = plugin(address, "bob");
-    await alice.register(2);
-    await bob.register(2);
-    alice.call(2, EMPTY_CALL, [EMPTY]);
-    bob.call(2, EMPTY_CALL, [EMPTY]);
-    expect(await alice.status(2)).toMatchObject({ code: status.UNAVAILABLE, message: "policy not loaded" });
-    expect(await bob.status(2)).toMatchObject({
-      code: status.INTERNAL,
-      message: `authorization of ${EMPTY_CALL} failed on the operator`,
-    });
-    expect(log.contexts).toEqual([]);
   });
 });
