@@ -29,10 +29,9 @@ export interface HostCallSession {
 
 /**
  * The operator's handler role on one revision-2 session: serves the
- * plugin's calls to host services. It applies the same receiving bounds as
- * the plugin's answers to operator calls get (window, chunk and message
- * size from the operator's settings) and the operator's
- * `maxConcurrentStreams`, announced in the ack, to the calls open at once.
+ * plugin's calls to host services, with the receiving bounds the operator's
+ * own calls have (window, chunk and message size from its settings), and
+ * at most `maxConcurrentStreams` of them open at once (announced in the ack).
  */
 export function createHostCalls(
   session: HostCallSession,
@@ -48,7 +47,7 @@ export function createHostCalls(
     limits: session.limits,
     peer: session.peerLabel,
     host: authority,
-    // No observer: the session's counts calls *to* the plugin, labelled by the
+    // No observer: the session observer counts calls *to* the plugin, labelled by the
     // methods it announced, where host calls would pass for calls to "other".
     // Counting them needs a direction the observer does not have yet.
     unimplemented: (method) => serving.services.unimplemented(method),
