@@ -1,27 +1,11 @@
 import { status } from "@grpc/grpc-js";
 import { PluginFrameworkError } from "@operator-plugin-framework/wire";
-import { afterEach, describe, expect, it } from "vitest";
-import { startHostServer } from "./host-service.test-support.js";
-import { RawPlugin } from "./raw-plugin.test-support.js";
+import { describe, expect, it } from "vitest";
+import { hostTestBed } from "./host-service.test-support.js";
 
 const EMPTY_CALL = "/testing.v1.TestService/EmptyCall";
 const EMPTY = Buffer.alloc(0);
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0)) await step();
-});
-
-async function server(options: Parameters<typeof startHostServer>[0] = {}) {
-  const started = await startHostServer(options);
-  cleanup.push(() => started.server.stop());
-  return started;
-}
-
-function plugin(address: string, user = "alice"): RawPlugin {
-  const raw = new RawPlugin(address, { "x-test-user": user });
-  cleanup.push(async () => raw.close());
-  return raw;
-}
+const { server, plugin } = hostTestBed();
 
 /** A hook whose answers the test gives by hand, one per call, in order. */
 function manualHook() {

@@ -1,29 +1,14 @@
 import { status } from "@grpc/grpc-js";
 import { TestServiceService } from "@operator-plugin-framework/proto/testing";
-import { afterEach, describe, expect, it } from "vitest";
-import { startHostServer } from "./host-service.test-support.js";
+import { describe, expect, it } from "vitest";
+import { hostTestBed } from "./host-service.test-support.js";
 import type { PluginServer } from "./plugin-server.js";
-import { RawPlugin } from "./raw-plugin.test-support.js";
+import type { RawPlugin } from "./raw-plugin.test-support.js";
 
 const EMPTY_CALL = "/testing.v1.TestService/EmptyCall";
 const UNARY_CALL = "/testing.v1.TestService/UnaryCall";
 const EMPTY = Buffer.alloc(0);
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0)) await step();
-});
-
-async function server(options: Parameters<typeof startHostServer>[0] = {}) {
-  const started = await startHostServer(options);
-  cleanup.push(() => started.server.stop());
-  return started;
-}
-
-function plugin(address: string, user = "alice"): RawPlugin {
-  const raw = new RawPlugin(address, { "x-test-user": user });
-  cleanup.push(async () => raw.close());
-  return raw;
-}
+const { server, plugin } = hostTestBed();
 
 /** Makes two operator calls to the plugin, answers them, and returns the stream ids they used. */
 async function operatorCallIds(operator: PluginServer, raw: RawPlugin): Promise<number[]> {

@@ -9,9 +9,11 @@ import {
   TestServiceService,
 } from "@operator-plugin-framework/proto/testing";
 import { quietLogger } from "@operator-plugin-framework/wire";
+import { afterEach } from "vitest";
 import { type HostCallContext, hostCallContext } from "./host-call-context.js";
 import { createPluginServer, type PluginServer } from "./plugin-server.js";
 import type { PluginServerOptions } from "./plugin-server-options.js";
+import { RawPlugin } from "./raw-plugin.test-support.js";
 
 /** The identity is whatever the stream's `x-test-user` header says: tests pick who calls. */
 const headerAuthenticator: StreamAuthenticator = {
@@ -125,4 +127,25 @@ export async function startHostServer(
   });
   const [address] = await server.ready();
   return { server, address: address!, log };
+}
+
+/** Servers with the test host service and raw plugins for one test file, closed after each test. */
+export function hostTestBed() {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0)) await step();
+  });
+  return {
+    async server(options: Partial<PluginServerOptions> = {}) {
+      const started = await startHostServer(options);
+      cleanup.push(() => started.server.stop());
+      return started;
+    },
+    /** A raw plugin whose identity is `user`. */
+    plugin(address: string, user = "alice"): RawPlugin {
+      const raw = new RawPlugin(address, { "x-test-user": user });
+      cleanup.push(async () => raw.close());
+      return raw;
+    },
+  };
 }
