@@ -10,6 +10,7 @@ import {
   proxyHeaderAuthenticator,
   subjectAccessReviewNameAuthorizer,
 } from "@operator-plugin-framework/auth/operator";
+import { ProgressServiceService } from "@operator-plugin-framework/proto/example/progress";
 import { createAdminServer, createPluginServer } from "@operator-plugin-framework/server";
 import { createLeaderElector } from "@operator-plugin-framework/server/leader-election";
 import { pino } from "pino";
@@ -17,6 +18,7 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import { readConfig } from "./config.js";
 import { runController } from "./controller.js";
 import { type MetricsServer, serveMetrics } from "./metrics-server.js";
+import { createProgressService } from "./progress-service.js";
 
 const config = readConfig(process.argv.slice(2), process.env);
 // pino as it is: the framework's Logger is the subset of pino it uses. JSON lines on stdout.
@@ -34,6 +36,8 @@ const server = createPluginServer({
   // grpc probes (the plugin port is loopback, behind kube-rbac-proxy).
   health: config.healthListen ? { listen: config.healthListen } : true,
   metrics: { registry: metrics },
+  // A host service: plugins report their progress back through their own streams.
+  hostServices: [[ProgressServiceService, createProgressService(logger)]],
   ...(config.maxConnectionAgeMs > 0 ? { maxConnectionAgeMs: config.maxConnectionAgeMs } : {}),
   ...(config.trustProxyHeaders
     ? {

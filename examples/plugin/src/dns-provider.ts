@@ -6,13 +6,19 @@ import {
   ZoneChange,
 } from "@operator-plugin-framework/proto/example/dns";
 import type { InMemoryZone, RecordFields } from "./dns-zone.js";
+import type { ReportProgress } from "./progress.js";
 
 /**
  * The plugin's DnsProviderService over an in-memory zone: the implementation
  * object you would pass to `grpc.Server.addService`. Every write is logged
- * (names and ids, which are not secrets) so the demo can show who called what.
+ * (names and ids, which are not secrets) so the demo can show who called what,
+ * and reported to the operator through `progress` (a host-service call).
  */
-export function createDnsProvider(zone: InMemoryZone, logger: Logger): DnsProviderServiceServer {
+export function createDnsProvider(
+  zone: InMemoryZone,
+  logger: Logger,
+  progress: ReportProgress = () => {},
+): DnsProviderServiceServer {
   return {
     createRecord(call, callback) {
       const invalid = checkFields(call.request);
@@ -23,6 +29,7 @@ export function createDnsProvider(zone: InMemoryZone, logger: Logger): DnsProvid
         "dns: record created",
       );
       callback(null, { record, created });
+      progress({ recordId: record.id, step: created ? "created" : "exists", detail: record.name });
     },
     updateRecord(call, callback) {
       const { id, ...fields } = call.request;
@@ -37,11 +44,13 @@ export function createDnsProvider(zone: InMemoryZone, logger: Logger): DnsProvid
       }
       logger.info({ method: "UpdateRecord", id, name: record.name }, "dns: record updated");
       callback(null, { record });
+      progress({ recordId: id, step: "updated", detail: record.name });
     },
     deleteRecord(call, callback) {
       const deleted = zone.delete(call.request.id);
       logger.info({ method: "DeleteRecord", id: call.request.id, deleted }, "dns: record deleted");
       callback(null, { deleted });
+      if (deleted) progress({ recordId: call.request.id, step: "deleted", detail: "" });
     },
     watchZone(call) {
       // Subscribe before the snapshot, so no change falls between the two.

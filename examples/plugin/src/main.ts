@@ -9,6 +9,7 @@ import { pino } from "pino";
 import { readConfig } from "./config.js";
 import { createDnsProvider } from "./dns-provider.js";
 import { createInMemoryZone } from "./dns-zone.js";
+import { createProgressReporter } from "./progress.js";
 
 const config = readConfig(process.argv.slice(2), process.env);
 // pino as it is: the framework's Logger is the subset of pino it uses. JSON lines on stdout.
@@ -21,9 +22,12 @@ const connection = connectPlugin({
   target: config.target,
   tokenFile: config.tokenFile,
   tls: config.caFile ? { ca: readFileSync(config.caFile), serverName: config.serverName } : undefined,
-  services: [[DnsProviderServiceService, createDnsProvider(zone, logger)]],
+  // Each change is reported back to the operator's ProgressService host service.
+  services: [[DnsProviderServiceService, createDnsProvider(zone, logger, (report) => progress(report))]],
   logger,
 });
+
+const progress = createProgressReporter(connection, logger);
 
 // Opt-in /readyz (registered with at least one operator) and /livez, for the
 // Deployment's httpGet probes.

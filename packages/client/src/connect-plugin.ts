@@ -12,6 +12,7 @@ import {
 } from "@operator-plugin-framework/wire";
 import { backoffWithDefaults } from "./backoff.js";
 import { Connection, type ConnectionConfig } from "./connection.js";
+import type { HostServiceCaller } from "./host-client.js";
 import { loadPluginMetrics } from "./observability/load-metrics.js";
 import { SwitchableCallObserver } from "./observability/prom-plugin-observer.js";
 import type { MetricsOption } from "./observability/prom-types.js";
@@ -83,6 +84,13 @@ export interface ConnectPluginOptions {
   maxSendMessageSize?: number;
   /** Calls served at once per session. Default 1000. */
   maxConcurrentStreams?: number;
+  /**
+   * Host-service calls (`connection.host()`, `callHost()`, `hostService()`)
+   * held while every session is at the operator's `max_concurrent_streams`
+   * or none is registered yet; one more fails with RESOURCE_EXHAUSTED.
+   * Default 1000.
+   */
+  maxQueuedHostCalls?: number;
   /** On close or drain, time in-flight calls have to finish. Default 10 000 ms. */
   drainGraceMs?: number;
   /**
@@ -143,7 +151,7 @@ export interface RegisteredOptions {
   signal?: AbortSignal;
 }
 
-export interface PluginConnection extends AsyncDisposable {
+export interface PluginConnection extends AsyncDisposable, HostServiceCaller {
   /** The latest state change, of whichever operator address changed last. */
   readonly state: ConnectionState;
   /** The latest state of every operator address. */
@@ -229,6 +237,10 @@ function connectionConfig(
       backoff,
       drainGraceMs,
     }),
+    hostCalls: {
+      maxSendMessageSize: attempt.limits.maxSendMessageSize,
+      maxQueued: options.maxQueuedHostCalls ?? 1000,
+    },
     resolve: options.resolve,
     resolveIntervalMs: options.resolveIntervalMs ?? 30_000,
     backoff,
@@ -240,7 +252,7 @@ function connectionConfig(
 
 function attemptConfig(
   options: ConnectPluginOptions,
-): Omit<AttemptConfig, "onRegistered" | "onDrain" | "calls"> {
+): Omit<AttemptConfig, "onRegistered" | "onDrain" | "onHostCapacity" | "calls"> {
   const { handlers, descriptors } = buildServiceTable(options.services);
   const maxReceive = options.maxReceiveMessageSize ?? DEFAULT_SETTINGS.maxMessageSize;
   const maxConcurrent = options.maxConcurrentStreams ?? DEFAULT_SETTINGS.maxConcurrentStreams;

@@ -1,8 +1,16 @@
 import { EventEmitter } from "node:events";
-import { status } from "@grpc/grpc-js";
-import { type Logger, PluginFrameworkError } from "@operator-plugin-framework/wire";
+import { type MethodDefinition, status } from "@grpc/grpc-js";
+import {
+  type CallOptions,
+  type Logger,
+  type MethodShape,
+  PluginFrameworkError,
+  type ServiceFacade,
+} from "@operator-plugin-framework/wire";
 import type { Backoff } from "./backoff.js";
 import type { ConnectionState, PluginConnection, RegisteredOptions } from "./connect-plugin.js";
+import { type ClientConstructor, type HostClientOptions, HostServices } from "./host-client.js";
+import type { HostRoute } from "./host-router.js";
 import type { ParsedTarget } from "./target.js";
 import { TargetLink, type TargetLinkOptions } from "./target-link.js";
 import { type Resolve, systemResolve, TargetResolver } from "./target-resolver.js";
@@ -12,7 +20,12 @@ export interface ConnectionConfig {
   name: string;
   targets: readonly ParsedTarget[];
   /** Everything a link to `grpcTarget` needs, but its state callback. */
-  linkOptions: (target: ParsedTarget, grpcTarget: string) => Omit<TargetLinkOptions, "onState">;
+  linkOptions: (
+    target: ParsedTarget,
+    grpcTarget: string,
+  ) => Omit<TargetLinkOptions, "onState" | "onHostCapacity">;
+  /** Bounds of the plugin's host-service calls. */
+  hostCalls: { maxSendMessageSize: number; maxQueued: number };
   /** Resolves a `dns+` target's host to addresses. Default: the system resolver. */
   resolve: Resolve | undefined;
   resolveIntervalMs: number;
@@ -72,13 +85,21 @@ export class Connection implements PluginConnection {
   private readonly lastFailure = new Map<string, string>();
   private readonly events = new EventEmitter();
   private readonly onAbort = () => void this.close();
+  private readonly hostServices: HostServices;
 
   constructor(private readonly config: ConnectionConfig) {
     this.latest = { state: "connecting", attempt: 1, target: config.targets[0]!.grpcTarget };
+    this.hostServices = new HostServices({
+      pluginName: config.name,
+      routes: () => this.hostRoutes(),
+      maxSendMessageSize: config.hostCalls.maxSendMessageSize,
+      maxQueued: config.hostCalls.maxQueued,
+    });
     if (config.signal?.aborted) {
       // Aborted before it started: nothing to open, nothing to release.
       this.latest = { state: "closed", target: "" };
       this.s = { kind: "closed", done: Promise.resolve() };
+      this.hostServices.router.close(closedError().details);
       return;
     }
     this.s = { kind: "open", links: new Map(), retiring: new Set(), resolvers: [] };
@@ -167,6 +188,30 @@ export class Connection implements PluginConnection {
     );
   }
 
+  host<C>(ctor: ClientConstructor<C>, options?: HostClientOptions): C {
+    return this.hostServices.host(ctor, options);
+  }
+
+  callHost<Req, Res>(method: MethodDefinition<Req, Res>, request: Req, options?: CallOptions): Promise<Res> {
+    return this.hostServices.callHost(method, request, options);
+  }
+
+  hostService<S extends Record<string, MethodShape>>(
+    definition: S,
+    options?: HostClientOptions,
+  ): ServiceFacade<S> {
+    return this.hostServices.hostService(definition, options);
+  }
+
+  /** The registered session of every operator address, in the order of the targets. */
+  private *hostRoutes(): Iterable<HostRoute> {
+    if (this.s.kind !== "open") return;
+    for (const { link } of this.s.links.values()) {
+      const route = link.hostRoute;
+      if (route) yield route;
+    }
+  }
+
   close(): Promise<void> {
     if (this.s.kind !== "open") return this.s.done;
     const { links, retiring, resolvers } = this.s;
@@ -176,6 +221,8 @@ export class Connection implements PluginConnection {
       this.latestByTarget.delete(resolver.source);
       this.lastFailure.delete(resolver.source);
     }
+    // Open host calls finish with their sessions' drain; waiting and new ones fail now.
+    this.hostServices.router.close(closedError().details);
     this.config.signal?.removeEventListener("abort", this.onAbort);
     const done = (async () => {
       await Promise.all([
@@ -206,6 +253,7 @@ export class Connection implements PluginConnection {
     const { logger, name } = this.config;
     const link = new TargetLink({
       ...this.config.linkOptions(target, grpcTarget),
+      onHostCapacity: () => this.hostServices.router.admit(),
       onState: (state) => {
         const next = { ...state, target: grpcTarget };
         if (state.state === "closed") this.latestByTarget.delete(grpcTarget);

@@ -19,6 +19,20 @@ export {
   serveHealthEndpoints,
 } from "./health-endpoints.js";
 
+// Calling the operator's host services through the connection (protocol revision 2).
+export type {
+  ClientConstructor,
+  HostClientOptions,
+  HostServiceCaller,
+} from "./host-client.js";
+export type {
+  CallOptions,
+  FacadeMethod,
+  MethodShape,
+  RequestStream,
+  ServiceFacade,
+} from "@operator-plugin-framework/wire";
+
 // Types of the options above.
 export type { ServiceEntry } from "./service-entry.js";
 export type { TokenProvider } from "./token.js";

@@ -2,6 +2,7 @@ import { type ClientDuplexStream, Metadata, type ServiceError, status } from "@g
 import type {
   PluginFrameworkServiceClient,
   PluginStreamMessage,
+  RegisterAck,
   ServiceDescriptor,
   Settings,
 } from "@operator-plugin-framework/proto";
@@ -9,14 +10,15 @@ import {
   DEFAULT_SETTINGS,
   effectiveSettings,
   FrameScheduler,
+  HOST_SERVICES_REVISION,
   Liveness,
   type MethodHandler,
   PluginFrameworkError,
-  PROTOCOL_REVISION,
   raceTimeout,
   SESSION_MAX_UNWRITTEN_BYTES,
   type SessionObserver,
 } from "@operator-plugin-framework/wire";
+import { HostStreams } from "./host-streams.js";
 import { SeedSession } from "./seed-session.js";
 import { type ServeLimits, TunnelSession } from "./tunnel-session.js";
 
@@ -46,13 +48,16 @@ export interface AttemptConfig {
   calls: (sessionId: string) => SessionObserver;
   onRegistered: (sessionId: string) => void;
   onDrain: () => void;
+  /** The session can take host calls it could not before: it registered at revision 2, or a host stream ended. */
+  onHostCapacity: () => void;
 }
 
 /**
- * One stream to the operator, from register to end. Speaks revision 1 (a
- * {@link TunnelSession}) when the operator acknowledges, and the seed
- * protocol (a {@link SeedSession}) when it sends `rpc_call` instead, since a
- * seed operator never acknowledges.
+ * One stream to the operator, from register to end. Announces revision 2;
+ * speaks the tunnel (a {@link TunnelSession}) when the operator acknowledges,
+ * with host calls ({@link HostStreams}) when the acknowledged revision is 2,
+ * and the seed protocol (a {@link SeedSession}) when it sends `rpc_call`
+ * instead, since a seed operator never acknowledges.
  *
  * Everything the plugin sends on the stream, from the registration to ping
  * answers and the drain, goes through one {@link FrameScheduler}, so it leaves
@@ -63,7 +68,10 @@ export class SessionAttempt {
   private scheduler: FrameScheduler | undefined;
   private tunnel: TunnelSession | undefined;
   private seed: SeedSession | undefined;
+  private host: HostStreams | undefined;
   private registered = false;
+  /** The revision the operator acknowledged: 0 for a seed operator; undefined until registered. */
+  private ackRevision: number | undefined;
   private drained = false;
   private accepting = true;
   private finished = false;
@@ -84,7 +92,17 @@ export class SessionAttempt {
 
   /** Calls open on this stream now. */
   get inFlight(): number {
-    return (this.tunnel?.inFlight ?? 0) + (this.seed?.inFlight ?? 0);
+    return (this.tunnel?.inFlight ?? 0) + (this.seed?.inFlight ?? 0) + (this.host?.inFlight ?? 0);
+  }
+
+  /** The acknowledged revision while registered and not ended; undefined otherwise. */
+  get revision(): number | undefined {
+    return this.finished ? undefined : this.ackRevision;
+  }
+
+  /** Where host calls go on this session: present while registered at revision 2. */
+  get hostStreams(): HostStreams | undefined {
+    return this.finished ? undefined : this.host;
   }
 
   start(token: string | undefined): void {
@@ -119,7 +137,7 @@ export class SessionAttempt {
         value: {
           name: this.config.name,
           version: this.config.version,
-          protocolRevision: PROTOCOL_REVISION,
+          protocolRevision: HOST_SERVICES_REVISION,
           services: this.config.descriptors,
           settings: this.config.localSettings,
           labels: {},
@@ -200,7 +218,7 @@ export class SessionAttempt {
           this.finish(payload.value.code || status.PERMISSION_DENIED, payload.value.message);
           return;
         }
-        this.openTunnel(payload.value.sessionId, payload.value.settings);
+        this.openTunnel(payload.value);
         return;
       case "frames":
         try {
@@ -212,6 +230,7 @@ export class SessionAttempt {
         }
         return;
       case "rpcCall":
+        this.ackRevision ??= 0;
         this.markRegistered("");
         this.openSeed().onRpcCall(payload.value);
         return;
@@ -235,9 +254,22 @@ export class SessionAttempt {
     }
   }
 
-  private openTunnel(sessionId: string, peerSettings: Settings | undefined): void {
+  private openTunnel(ack: RegisterAck): void {
     const scheduler = this.scheduler!;
-    const settings = { local: this.config.localSettings, peer: effectiveSettings(peerSettings) };
+    const settings = { local: this.config.localSettings, peer: effectiveSettings(ack.settings) };
+    // Only at revision 2 do even stream ids belong to the plugin; below it the operator uses them all.
+    if (ack.protocolRevision >= HOST_SERVICES_REVISION) {
+      const host = new HostStreams(
+        scheduler,
+        settings,
+        this.config.limits.maxReceiveMessageSize,
+        ack.hostServices,
+      );
+      host.onIdle = () => this.checkIdle();
+      host.onSlotFree = this.config.onHostCapacity;
+      this.host = host;
+    }
+    this.ackRevision = ack.protocolRevision;
     const tunnel = new TunnelSession(
       this.config.handlers,
       scheduler,
@@ -245,8 +277,9 @@ export class SessionAttempt {
       this.config.limits,
       "operator",
       this.config.host,
+      this.host,
     );
-    tunnel.observer = this.config.calls(sessionId);
+    tunnel.observer = this.config.calls(ack.sessionId);
     this.tunnel = tunnel;
     tunnel.onIdle = () => this.checkIdle();
     if (!this.accepting) tunnel.stopAccepting();
@@ -260,7 +293,8 @@ export class SessionAttempt {
       },
     });
     this.liveness.start();
-    this.markRegistered(sessionId);
+    this.markRegistered(ack.sessionId);
+    if (this.host) this.config.onHostCapacity();
   }
 
   private openSeed(): SeedSession {
@@ -283,6 +317,7 @@ export class SessionAttempt {
     this.liveness?.stop();
     this.tunnel?.close();
     this.seed?.close();
+    this.host?.close(status.UNAVAILABLE, `the operator session ended: ${details}`);
     this.scheduler?.close();
     this.checkIdle();
     this.resolveDone({ registered: this.registered, code, details, drained: this.drained });

@@ -3,6 +3,7 @@ import type { PluginFrameworkServiceClient } from "@operator-plugin-framework/pr
 import { PluginFrameworkError, PluginStreamClient, raceTimeout } from "@operator-plugin-framework/wire";
 import { type Backoff, createReconnectSchedule } from "./backoff.js";
 import { explainHttpStatus } from "./explain-http-status.js";
+import type { HostRoute } from "./host-router.js";
 import { type AttemptConfig, SessionAttempt } from "./session-attempt.js";
 import type { TokenProvider } from "./token.js";
 
@@ -21,11 +22,13 @@ export interface TargetLinkOptions {
   grpcTarget: string;
   credentials: ChannelCredentials;
   channelOptions: ChannelOptions;
-  attempt: Omit<AttemptConfig, "onRegistered" | "onDrain">;
+  attempt: Omit<AttemptConfig, "onRegistered" | "onDrain" | "onHostCapacity">;
   tokens: TokenProvider | undefined;
   backoff: Backoff;
   drainGraceMs: number;
   onState: (state: LinkState) => void;
+  /** The current session can take host calls it could not before. */
+  onHostCapacity: () => void;
 }
 
 /**
@@ -37,6 +40,8 @@ export interface TargetLinkOptions {
 export class TargetLink {
   private client: PluginFrameworkServiceClient;
   private readonly attempts = new Set<SessionAttempt>();
+  /** The newest attempt: the one new host calls go to (a drained one only finishes its calls). */
+  private current: SessionAttempt | undefined;
   private closed = false;
   private wake: () => void = () => {};
   private sleeper: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
@@ -91,6 +96,14 @@ export class TargetLink {
     this.setState({ state: "closed" });
   }
 
+  /** The current session while it is registered, for host calls; undefined otherwise. */
+  get hostRoute(): HostRoute | undefined {
+    const attempt = this.current;
+    const revision = attempt?.revision;
+    if (this.closed || revision === undefined) return undefined;
+    return { target: this.options.grpcTarget, revision, hostStreams: attempt!.hostStreams };
+  }
+
   private setState(state: LinkState): void {
     this.registered = state.state === "registered";
     this.options.onState(state);
@@ -120,8 +133,10 @@ export class TargetLink {
           this.setState({ state: "registered", sessionId });
         },
         onDrain: onDrained,
+        onHostCapacity: this.options.onHostCapacity,
       });
       this.attempts.add(attempt);
+      this.current = attempt;
       try {
         attempt.start(this.options.tokens ? await this.options.tokens.getToken() : undefined);
       } catch (err) {

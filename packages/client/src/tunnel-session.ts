@@ -2,11 +2,13 @@ import type { Frame, Settings } from "@operator-plugin-framework/proto";
 import {
   type FrameScheduler,
   HandlerCalls,
+  isPluginOpenedStream,
   type MethodHandler,
   noopSessionObserver,
   protocolViolation,
   type SessionObserver,
 } from "@operator-plugin-framework/wire";
+import type { HostStreams } from "./host-streams.js";
 
 /** Limits the plugin applies to the calls it serves. */
 export interface ServeLimits {
@@ -35,6 +37,8 @@ export class TunnelSession {
     readonly limits: ServeLimits,
     readonly peer: string,
     readonly host: string,
+    /** The plugin's own calls (even ids), present at revision 2. */
+    private readonly hostStreams?: HostStreams,
   ) {
     this.served = new HandlerCalls({
       handlers,
@@ -61,6 +65,10 @@ export class TunnelSession {
   onFrames(frames: readonly Frame[]): void {
     for (const frame of frames) {
       if (!frame.kind) throw protocolViolation(`frame for stream ${frame.streamId} has no kind`);
+      if (this.hostStreams && isPluginOpenedStream(frame.streamId)) {
+        this.hostStreams.onFrame(frame.streamId, frame.kind);
+        continue;
+      }
       this.served.onFrame(frame);
     }
   }

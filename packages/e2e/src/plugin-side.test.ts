@@ -53,7 +53,7 @@ describe("the plugin client against a hand-driven operator", () => {
 
   it("registers with its name, version, revision and announced services", async () => {
     const register = await nextOf(side, "register");
-    expect(register).toMatchObject({ name: "aws", version: "9.9.9", protocolRevision: 1 });
+    expect(register).toMatchObject({ name: "aws", version: "9.9.9", protocolRevision: 2 });
     expect(register.services[0]?.name).toBe("example.v1.GreeterService");
     expect(register.services[0]?.methods.map((m) => m.name)).toEqual([
       "SayHello",

@@ -51,12 +51,23 @@ export {
 } from "./observer.js";
 export { importOptionalPeer } from "./optional-peer.js";
 export { OutboundStream } from "./outbound-stream.js";
+export { type CallCarrier, OutgoingCall, type StreamBroker } from "./outgoing-call.js";
 export { validatePluginName } from "./plugin-name.js";
+export {
+  type CallOptions,
+  createFacade,
+  type FacadeMethod,
+  type MethodShape,
+  type RequestStream,
+  type ServiceFacade,
+  unaryOnChannel,
+} from "./promise-facade.js";
 export { raceTimeout } from "./race-timeout.js";
 export { type InboundMessage, ReceiveFlow, type ReceiveFlowOptions } from "./receive-flow.js";
 export { buildServiceTable, type MethodHandler, type ServiceEntry } from "./service-table.js";
 export type { NegotiatedSettings, SessionLimits } from "./session-types.js";
 export { goCodeName, parseSeedErrorCode, sanitizeCode } from "./status-codes.js";
+export { isPluginOpenedStream } from "./stream-direction.js";
 export { extractTraceContext, injectTraceContext, type OtelApiModule } from "./trace-context.js";
 export {
   type CallRole,

@@ -1,5 +1,10 @@
 import { Server, ServerCredentials, type ServerDuplexStream, type status } from "@grpc/grpc-js";
-import { PluginFrameworkServiceService, type PluginStreamMessage } from "@operator-plugin-framework/proto";
+import {
+  type Frame,
+  PluginFrameworkServiceService,
+  type PluginStreamMessage,
+  type RegisterAck,
+} from "@operator-plugin-framework/proto";
 
 type Payload = NonNullable<PluginStreamMessage["payload"]>;
 
@@ -10,8 +15,12 @@ export interface OperatorSide {
   next<C extends Payload["$case"]>(kind: C): Promise<Extract<Payload, { $case: C }>["value"]>;
   /** Ends the stream with a status, as an operator that drops the plugin does. */
   end(code: status, details: string): void;
-  /** Acknowledges the registration (revision 1). */
-  accept(sessionId?: string): void;
+  /** Acknowledges the registration: revision 1 unless `ack` says otherwise. */
+  accept(sessionId?: string, ack?: Partial<RegisterAck>): void;
+  /** The next frame from the plugin, whichever batch it came in. */
+  nextFrame(): Promise<Frame>;
+  /** Sends frames to the plugin in one batch. */
+  sendFrames(...frames: Frame[]): void;
 }
 
 /** A test-only operator on loopback, driven by hand. Only the client's unit tests use it. */
@@ -39,6 +48,7 @@ export async function startFakeOperator(): Promise<{
       call.on("error", () => {});
       // The plugin half-closed: end our side too, as the operator does.
       call.on("end", () => call.end());
+      const frames: Frame[] = [];
       const side: OperatorSide = {
         send: (message) => void call.write(message),
         async next(kind) {
@@ -48,8 +58,13 @@ export async function startFakeOperator(): Promise<{
             if (!message) await new Promise<void>((resolve) => readers.push(resolve));
           }
         },
+        async nextFrame() {
+          while (frames.length === 0) frames.push(...(await side.next("frames")).frames);
+          return frames.shift()!;
+        },
+        sendFrames: (...batch) => side.send({ payload: { $case: "frames", value: { frames: batch } } }),
         end: (code, details) => call.emit("error", { code, details }),
-        accept: (sessionId = "s1") =>
+        accept: (sessionId = "s1", ack = {}) =>
           side.send({
             payload: {
               $case: "registerAck",
@@ -60,6 +75,7 @@ export async function startFakeOperator(): Promise<{
                 code: 0,
                 message: "",
                 hostServices: [],
+                ...ack,
               },
             },
           }),

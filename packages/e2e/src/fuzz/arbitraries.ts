@@ -130,7 +130,17 @@ export function message(ids: readonly number[] = [], requestIds: readonly string
           sessionId: text,
           code: u32,
           message: text,
-          hostServices: fc.constant([]),
+          // Read by revision-2 plugins: any names, any flags.
+          hostServices: fc.array(
+            fc.record({
+              name: text,
+              methods: fc.array(
+                fc.record({ name: text, clientStreaming: fc.boolean(), serverStreaming: fc.boolean() }),
+                { maxLength: 3 },
+              ),
+            }),
+            { maxLength: 2 },
+          ),
         }),
       }),
     }),
