@@ -285,8 +285,12 @@ function connectionConfig(
 
 /** A name the operator would refuse on every attempt fails here, once. */
 function checkName(name: unknown): void {
-  if (typeof name !== "string") {
-    throw new PluginFrameworkError(status.INVALID_ARGUMENT, "connectPlugin needs a name, the plugin's name");
+  if (typeof name !== "string" || name === "") {
+    throw new PluginFrameworkError(
+      status.INVALID_ARGUMENT,
+      'connectPlugin needs `name`, the plugin\'s name: a DNS-1123 label such as "aws" ' +
+        "(lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)",
+    );
   }
   try {
     validatePluginName(name);
