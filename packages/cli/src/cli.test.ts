@@ -126,6 +126,7 @@ describe("opf against a running operator's admin service", () => {
       name,
       version,
       services: [[GreeterServiceService, greeter]],
+      allowPartialImplementation: true,
       backoff: { initialMs: 20, maxMs: 200 },
     });
     plugins.push(connection);

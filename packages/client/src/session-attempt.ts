@@ -33,6 +33,8 @@ export interface AttemptResult {
 export interface AttemptConfig {
   name: string;
   version: string;
+  /** Announced at register; the operator checks them. */
+  labels: Readonly<Record<string, string>>;
   handlers: ReadonlyMap<string, MethodHandler>;
   descriptors: ServiceDescriptor[];
   localSettings: Required<Settings>;
@@ -122,7 +124,7 @@ export class SessionAttempt {
           protocolRevision: PROTOCOL_REVISION,
           services: this.config.descriptors,
           settings: this.config.localSettings,
-          labels: {},
+          labels: { ...this.config.labels },
           fileDescriptorSet: Buffer.alloc(0),
         },
       },
