@@ -59,6 +59,7 @@ describe("opf call with the operator's descriptors instead of --proto", () => {
       target: operator.target,
       name: "aws",
       services: [[GreeterServiceService, greeter]],
+      allowPartialImplementation: true,
       backoff: { initialMs: 20, maxMs: 200 },
     });
     try {
