@@ -1,6 +1,7 @@
 import { type ChannelOptions, credentials, status } from "@grpc/grpc-js";
 import { assertTokenTransportAllowed } from "@operator-plugin-framework/auth/token";
 import {
+  buildServiceTable,
   composeSessionObservers,
   DEFAULT_SETTINGS,
   defaultLogger,
@@ -16,7 +17,7 @@ import { loadPluginMetrics } from "./observability/load-metrics.js";
 import { SwitchableCallObserver } from "./observability/prom-plugin-observer.js";
 import type { MetricsOption } from "./observability/prom-types.js";
 import { PluginTracing, type TracingOption } from "./observability/tracing.js";
-import { buildServiceTable, type ServiceEntry } from "./service-table.js";
+import type { ServiceEntry } from "./service-entry.js";
 import type { AttemptConfig } from "./session-attempt.js";
 import { type ParsedTarget, parseTarget } from "./target.js";
 import type { LinkState } from "./target-link.js";
@@ -311,7 +312,7 @@ function checkName(name: unknown): void {
 
 function attemptConfig(options: CheckedOptions): Omit<AttemptConfig, "onRegistered" | "onDrain" | "calls"> {
   const { handlers, descriptors } = buildServiceTable(options.services, {
-    plugin: options.name,
+    owner: `plugin "${options.name}"`,
     allowPartialImplementation: options.allowPartialImplementation ?? false,
   });
   const maxReceive = options.maxReceiveMessageSize ?? DEFAULT_SETTINGS.maxMessageSize;

@@ -22,7 +22,7 @@ export {
 } from "./health-endpoints.js";
 
 // Types of the options above.
-export type { ServiceEntry } from "./service-table.js";
+export type { ServiceEntry } from "./service-entry.js";
 export type { CheckedServices } from "./typed-service.js";
 export type { TokenProvider } from "./token.js";
 export type { MetricsOption, PromRegistry } from "./observability/prom-types.js";

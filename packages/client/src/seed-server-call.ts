@@ -3,12 +3,12 @@ import type { PluginRPCCall, PluginStreamMessage } from "@operator-plugin-framew
 import {
   goCodeName,
   type InterceptingServerListener,
+  invokeHandler,
+  type MethodHandler,
+  noopMetricsRecorder,
   type PartialStatusObject,
   type ServerInterceptingCallInterface,
 } from "@operator-plugin-framework/wire";
-import { noopMetricsRecorder } from "./grpc-server-call.js";
-import { invokeHandler } from "./invoke-handler.js";
-import type { MethodHandler } from "./service-table.js";
 
 /**
  * Answers one `rpc_call` from a seed-protocol operator: a unary call with no

@@ -7,10 +7,9 @@ import {
   type SayHelloResponse,
   SayHelloResponse as SayHelloResponseCodec,
 } from "@operator-plugin-framework/proto/example";
-import { FrameScheduler } from "@operator-plugin-framework/wire";
+import { buildServiceTable, FrameScheduler } from "@operator-plugin-framework/wire";
 import { describe, expect, it } from "vitest";
 import { SeedSession } from "./seed-session.js";
-import { buildServiceTable } from "./service-table.js";
 
 const HELLO = "/example.v1.GreeterService/SayHello";
 const payload = (name: string) => Buffer.from(SayHelloRequestCodec.encode({ name, delayMs: 0 }).finish());
@@ -34,7 +33,7 @@ function seedSession() {
     },
   };
   const { handlers } = buildServiceTable([[GreeterServiceService, impl]], {
-    plugin: "seed",
+    owner: `plugin "seed"`,
     allowPartialImplementation: true,
   });
   const scheduler = new FrameScheduler({ write: (message) => sent.push(message) > 0 });

@@ -1,8 +1,7 @@
 import { status } from "@grpc/grpc-js";
 import type { PluginRPCCall } from "@operator-plugin-framework/proto";
-import { type FrameScheduler, goCodeName } from "@operator-plugin-framework/wire";
+import { type FrameScheduler, goCodeName, type MethodHandler } from "@operator-plugin-framework/wire";
 import { serveSeedCall } from "./seed-server-call.js";
-import type { MethodHandler } from "./service-table.js";
 
 /**
  * The plugin side of a session with a seed-protocol operator (the Go

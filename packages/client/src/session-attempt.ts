@@ -10,6 +10,7 @@ import {
   effectiveSettings,
   FrameScheduler,
   Liveness,
+  type MethodHandler,
   PluginFrameworkError,
   PROTOCOL_REVISION,
   raceTimeout,
@@ -17,7 +18,6 @@ import {
   type SessionObserver,
 } from "@operator-plugin-framework/wire";
 import { SeedSession } from "./seed-session.js";
-import type { MethodHandler } from "./service-table.js";
 import { type ServeLimits, TunnelSession } from "./tunnel-session.js";
 
 /** How one attempt ended. */

@@ -5,7 +5,7 @@ import type {
   handleUnaryCall,
   ServiceDefinition,
 } from "@grpc/grpc-js";
-import type { ServiceEntry } from "./service-table.js";
+import type { ServiceEntry } from "./service-entry.js";
 
 type RequestOf<M> = M extends { requestDeserialize(bytes: Buffer): infer Q } ? Q : unknown;
 type ResponseOf<M> = M extends { responseSerialize(value: infer R): Buffer } ? R : unknown;

@@ -4,6 +4,8 @@
 // handle the one error class.
 export { createPluginServer, type PluginServer } from "./plugin-server.js";
 export type { PluginServerOptions } from "./plugin-server-options.js";
+export { type HostCallAuthorizer, type HostCallContext, hostCallContext } from "./host-call-context.js";
+export type { HostServiceEntry } from "./host-services.js";
 export type { MetricsOption, PromRegistry } from "./observability/prom-types.js";
 export type { TracingOption } from "./observability/tracing-types.js";
 export { type AdminServer, type AdminServerOptions, createAdminServer } from "./admin/admin-server.js";

@@ -3,6 +3,8 @@ import type { PluginNameAuthorizer, StreamAuthenticator } from "@operator-plugin
 import type { PluginRegistry } from "@operator-plugin-framework/registry";
 import type { Logger } from "@operator-plugin-framework/wire";
 import type { HealthOptions } from "./health/operator-health.js";
+import type { HostCallAuthorizer } from "./host-call-context.js";
+import type { HostServiceEntry } from "./host-services.js";
 import type { MetricsOption } from "./observability/prom-types.js";
 import type { TracingOption } from "./observability/tracing-types.js";
 
@@ -178,6 +180,31 @@ export interface PluginServerOptions {
    * Default: off, and @opentelemetry/api is never loaded.
    */
   tracing?: TracingOption;
+  /**
+   * Services the operator offers to plugins through their own sessions
+   * ("host services"): each entry is what `grpc.Server.addService` takes, a
+   * definition and its implementation, with the same handler shapes (all
+   * four kinds, callbacks, metadata, deadlines, `cancelled`, trailers).
+   * Plugins that speak protocol revision 2 get the list in `register_ack`
+   * and call them through the tunnel; a handler learns which plugin calls
+   * with `hostCallContext(call)`. Seed and revision-1 plugins see no change.
+   * More can be added with `server.addHostService()`. Default: none.
+   *
+   * @example
+   * createPluginServer({
+   *   listen: "127.0.0.1:9443",
+   *   hostServices: [[CredentialServiceService, { get: (call, callback) => ... }]],
+   *   authorizeHostCall: ({ identity, method }) => identity?.user === "system:serviceaccount:dns:aws",
+   * });
+   */
+  hostServices?: readonly HostServiceEntry[];
+  /**
+   * Decides whether a plugin may call a host-service method, before the
+   * handler sees anything; false answers PERMISSION_DENIED with a message
+   * naming the plugin, its identity and the method. Default: every
+   * registered plugin may call every host service.
+   */
+  authorizeHostCall?: HostCallAuthorizer;
 }
 
 /** A plugin server; see {@link createPluginServer}. */

@@ -1,5 +1,11 @@
 import { unlink } from "node:fs/promises";
-import { Server, ServerCredentials, status } from "@grpc/grpc-js";
+import {
+  Server,
+  ServerCredentials,
+  type ServiceDefinition,
+  status,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
 import { createPluginRegistry, type PluginRegistry } from "@operator-plugin-framework/registry";
 import { PluginStreamServiceDefinition, raceTimeout } from "@operator-plugin-framework/wire";
 import { checkAuthOptions } from "./auth-checks.js";
@@ -41,6 +47,17 @@ export interface PluginServer extends AsyncDisposable {
   ready(): Promise<readonly string[]>;
   /** Drains and stops; resolves when fully stopped. Safe to call at any time, any number of times. */
   stop(): Promise<void>;
+  /**
+   * Offers one more host service (see `hostServices` in the options), with
+   * the arguments `grpc.Server.addService` takes. Allowed at any time, before
+   * or after `start()`: every new call is served from the services present
+   * when it arrives, so nothing needs a restart. Plugins learn the list from
+   * `register_ack`, though, so a plugin that registered before this call does
+   * not see the service listed until it registers again; add services before
+   * `start()` for every plugin to see them. Throws INVALID_ARGUMENT if one of
+   * the service's methods is offered already.
+   */
+  addHostService(definition: ServiceDefinition, implementation: UntypedServiceImplementation | object): void;
 }
 
 /**
@@ -131,6 +148,10 @@ export class PluginServerImpl implements PluginServer {
     // The same promise every time; a start() that failed counts as stopped.
     this.stopped ??= (this.s.kind === "idle" ? this.stopUnstarted() : this.s.done).catch(() => {});
     return this.stopped;
+  }
+
+  addHostService(definition: ServiceDefinition, implementation: UntypedServiceImplementation | object): void {
+    this.context.host.services.add(definition, implementation);
   }
 
   [Symbol.asyncDispose](): Promise<void> {

@@ -4,6 +4,7 @@ import type { PluginStreamMessage } from "@operator-plugin-framework/proto";
 import { createPluginRegistry } from "@operator-plugin-framework/registry";
 import { DEFAULT_SETTINGS, quietLogger } from "@operator-plugin-framework/wire";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { HostServices } from "./host-services.js";
 import { LogBudget } from "./log-budget.js";
 import { noopServerObserver } from "./observability/server-observer.js";
 import { PluginStream, type StreamContext } from "./plugin-stream.js";
@@ -58,6 +59,7 @@ function open(overrides: Partial<StreamContext> = {}) {
     logger: quietLogger,
     observer: noopServerObserver,
     caps: new StreamCaps(DEFAULT_STREAM_CAPS),
+    host: { services: new HostServices(), authorize: undefined, logger: quietLogger },
     refusal: () => undefined,
     track: (stream) => {
       streams.add(stream);

@@ -10,12 +10,13 @@ import type { AnnouncedService, PluginRegistry } from "@operator-plugin-framewor
 import { addSession } from "@operator-plugin-framework/registry/internal";
 import {
   effectiveSettings,
+  HOST_SERVICES_REVISION,
   isStatusError,
   type Logger,
   PluginFrameworkError,
-  PROTOCOL_REVISION,
   protocolViolation,
 } from "@operator-plugin-framework/wire";
+import type { HostServing } from "./host-calls.js";
 import type { LogBudget } from "./log-budget.js";
 import type { ServerObserver } from "./observability/server-observer.js";
 import { validateRegister } from "./register.js";
@@ -53,6 +54,8 @@ export interface StreamContext {
   observer: ServerObserver;
   /** Caps on unregistered streams and on sessions per identity. */
   caps: StreamCaps;
+  /** The host services offered to revision-2 plugins, and who may call them. */
+  host: HostServing;
   /** Why new streams are refused now (the server is stopping), or undefined. */
   refusal(): string | undefined;
   /** Called once per stream with the function that ends it; the returned function forgets it. */
@@ -314,13 +317,17 @@ export class PluginStream {
     }
   }
 
-  /** A revision-1 session for plugins that announce it, a seed session for the rest. */
+  /**
+   * A tunnel session for plugins that announce revision 1 or higher (at the
+   * revision both speak: a revision-2 session offers host services), a seed
+   * session for the rest.
+   */
   private createSession(
     register: PluginRegister,
     identity: PluginIdentity | undefined,
     services: AnnouncedService[],
   ): SessionBase {
-    const revision = Math.min(register.protocolRevision, PROTOCOL_REVISION);
+    const revision = Math.min(register.protocolRevision, HOST_SERVICES_REVISION);
     const init = {
       id: randomUUID(),
       name: register.name,
@@ -333,7 +340,10 @@ export class PluginStream {
     };
     if (revision < 1) return new SeedSession(init, this.transport, this.ctx.limits);
     const settings = { local: this.ctx.localSettings, peer: effectiveSettings(register.settings) };
-    return new TunnelSession(init, this.transport, this.ctx.limits, settings, this.ctx.keepalive);
+    return new TunnelSession(init, this.transport, this.ctx.limits, settings, this.ctx.keepalive, {
+      serving: this.ctx.host,
+      authority: this.call.getHost?.() ?? "",
+    });
   }
 
   /** Ends the stream refused by a cap, counted under that cap's reason. */

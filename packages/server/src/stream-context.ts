@@ -1,5 +1,6 @@
 import type { PluginRegistry } from "@operator-plugin-framework/registry";
 import { DEFAULT_SETTINGS, defaultLogger } from "@operator-plugin-framework/wire";
+import { HostServices } from "./host-services.js";
 import { type ListenAddress, parseListenAddress } from "./listen-address.js";
 import { LogBudget } from "./log-budget.js";
 import { noopServerObserver } from "./observability/server-observer.js";
@@ -67,6 +68,11 @@ export function resolveStreamContext(
       maxUnregisteredStreams: options.maxUnregisteredStreams ?? DEFAULT_STREAM_CAPS.maxUnregisteredStreams,
       maxSessionsPerIdentity: options.maxSessionsPerIdentity ?? DEFAULT_STREAM_CAPS.maxSessionsPerIdentity,
     }),
+    host: {
+      services: new HostServices(options.hostServices),
+      authorize: options.authorizeHostCall,
+      logger,
+    },
     ...hooks,
   };
   return { listen, context };

@@ -3,9 +3,11 @@ import type { Frame, PluginStreamMessage } from "@operator-plugin-framework/prot
 import {
   DEFAULT_SETTINGS,
   type InterceptingListener,
+  quietLogger,
   type StatusObject,
 } from "@operator-plugin-framework/wire";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { HostServices } from "./host-services.js";
 import { TunnelSession } from "./tunnel-session.js";
 
 type FrameKind = NonNullable<Frame["kind"]>;
@@ -32,6 +34,7 @@ function tunnelSession(slots: number, queue: number) {
     },
     { local: { ...DEFAULT_SETTINGS }, peer: { ...DEFAULT_SETTINGS } },
     { intervalMs: 0, timeoutMs: 0 },
+    { serving: { services: new HostServices(), authorize: undefined, logger: quietLogger }, authority: "" },
   );
   /** Frames written to the plugin so far, once the scheduler has flushed. */
   const sent = async () => {

@@ -1,9 +1,11 @@
 import { status } from "@grpc/grpc-js";
-import type { Frame, PluginStreamMessage } from "@operator-plugin-framework/proto";
+import type { Frame, PluginStreamMessage, ServiceDescriptor } from "@operator-plugin-framework/proto";
 import {
   type ChannelCall,
   type Deadline,
   FrameScheduler,
+  type HandlerCalls,
+  HOST_SERVICES_REVISION,
   Liveness,
   MAX_STREAM_ID,
   type NegotiatedSettings,
@@ -11,6 +13,7 @@ import {
   SESSION_MAX_UNWRITTEN_BYTES,
 } from "@operator-plugin-framework/wire";
 import { CallQueue, queueFullMessage } from "./call-queue.js";
+import { createHostCalls, type HostServing } from "./host-calls.js";
 import {
   type DrainOptions,
   deadlineMs,
@@ -28,10 +31,12 @@ export interface KeepaliveSettings {
 }
 
 /**
- * A revision-1 plugin session: many concurrent calls multiplexed on the
- * plugin's one stream by stream id. Every message it sends, frames,
+ * A revision-1 or -2 plugin session: many concurrent calls multiplexed on
+ * the plugin's one stream by stream id. Every message it sends, frames,
  * register_ack, drain, pings and their answers, goes through its one
- * scheduler, so the stream has exactly one writer and keeps its order.
+ * scheduler, so the stream has exactly one writer and keeps its order. At
+ * revision 2 the plugin may call the operator's host services too: the
+ * operator opens its calls on odd ids, the plugin on even ones.
  */
 export class TunnelSession extends SessionBase {
   readonly scheduler: FrameScheduler;
@@ -40,6 +45,12 @@ export class TunnelSession extends SessionBase {
   private readonly waiting: CallQueue<TunnelCall>;
   private readonly liveness: Liveness;
   private nextStreamId = 1;
+  /** 2 at revision 2, where the plugin's calls take the even ids. */
+  private readonly streamIdStep: number;
+  /** The plugin's calls to host services; revision 2 only. */
+  private readonly hostCalls: HandlerCalls | undefined;
+  /** The host services listed in the ack: those offered when the plugin registered. */
+  private readonly hostDescriptors: ServiceDescriptor[];
 
   constructor(
     init: SessionInit,
@@ -47,6 +58,8 @@ export class TunnelSession extends SessionBase {
     limits: ServerSessionLimits,
     readonly settings: NegotiatedSettings,
     keepalive: KeepaliveSettings,
+    /** The host services offered if the session speaks revision 2, and the authority the plugin dialed. */
+    host: { serving: HostServing; authority: string },
   ) {
     super(init, transport, limits);
     this.waiting = new CallQueue(limits.maxQueuedCalls);
@@ -67,11 +80,17 @@ export class TunnelSession extends SessionBase {
         transport.end(status.UNAVAILABLE, `plugin "${this.name}" is unresponsive: ${message}`);
       },
     });
+    const revision2 = this.protocolRevision >= HOST_SERVICES_REVISION;
+    this.streamIdStep = revision2 ? 2 : 1;
+    this.hostCalls = revision2
+      ? createHostCalls(this, host.serving, host.authority, () => this.checkIdle())
+      : undefined;
+    this.hostDescriptors = revision2 ? host.serving.services.descriptors.slice() : [];
   }
 
-  /** Calls open or waiting for a stream slot: drain waits for both. */
+  /** Calls open or waiting for a stream slot, and host-service calls: drain waits for all. */
   get inFlight(): number {
-    return this.streams.size + this.waiting.size;
+    return this.streams.size + this.waiting.size + (this.hostCalls?.size ?? 0);
   }
 
   accept(): void {
@@ -80,7 +99,7 @@ export class TunnelSession extends SessionBase {
         $case: "registerAck",
         value: {
           accepted: true,
-          hostServices: [],
+          hostServices: this.hostDescriptors,
           protocolRevision: this.protocolRevision,
           settings: this.settings.local,
           sessionId: this.id,
@@ -156,7 +175,8 @@ export class TunnelSession extends SessionBase {
   }
 
   private openStream(call: TunnelCall): void {
-    const id = this.nextStreamId++;
+    const id = this.nextStreamId;
+    this.nextStreamId += this.streamIdStep;
     this.streams.set(id, call);
     if (this.nextStreamId >= MAX_STREAM_ID) {
       this.drain({ reason: "stream ids exhausted", graceMs: 0, mode: "refuse-new" });
@@ -179,10 +199,24 @@ export class TunnelSession extends SessionBase {
     }
   }
 
-  /** Frames from the plugin. A frame for a stream we never opened ends the session. */
+  /**
+   * Frames from the plugin. A frame for a stream we never opened ends the
+   * session. At revision 2, even ids are the plugin's calls to host services.
+   */
   private onFrames(frames: readonly Frame[]): void {
     for (const frame of frames) {
       if (!frame.kind) throw protocolViolation(`frame for stream ${frame.streamId} has no kind`);
+      if (this.hostCalls) {
+        if (frame.streamId % 2 === 0 && frame.streamId !== 0) {
+          this.hostCalls.onFrame(frame);
+          continue;
+        }
+        if (frame.kind.$case === "newStream") {
+          throw protocolViolation(
+            `new_stream on stream id ${frame.streamId}: at revision 2 a plugin opens its calls on even ids (2, 4, 6, ...)`,
+          );
+        }
+      }
       const call = this.streams.get(frame.streamId);
       if (call) call.onFrame(frame.kind);
       else if (frame.streamId === 0 || frame.streamId >= this.nextStreamId) {
@@ -192,7 +226,9 @@ export class TunnelSession extends SessionBase {
     }
   }
 
-  protected announceDrain({ reason, graceMs }: DrainOptions): void {
+  protected announceDrain({ reason, graceMs, mode }: DrainOptions): void {
+    // The operator is going away: host calls open now finish, new ones go to another replica.
+    if (mode === "refuse-new") this.hostCalls?.stopAccepting(`the operator is draining: ${reason}`);
     this.scheduler.sendMessage({ payload: { $case: "drain", value: { reason, graceMs, ack: false } } });
   }
 
@@ -210,6 +246,7 @@ export class TunnelSession extends SessionBase {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
     this.liveness.stop();
+    this.hostCalls?.close();
     this.scheduler.close();
     const calls = [...this.streams.values()];
     this.streams.clear();

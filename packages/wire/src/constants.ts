@@ -3,6 +3,13 @@ import type { Settings } from "@operator-plugin-framework/proto";
 /** The protocol revision this package speaks. 0 is the seed (Go prototype) protocol. */
 export const PROTOCOL_REVISION = 1;
 
+/**
+ * The revision at which plugins may call the operator's host services: ids
+ * are split by direction (the operator's odd, the plugin's even) and the
+ * ack lists the host services. The operator speaks up to this revision.
+ */
+export const HOST_SERVICES_REVISION = 2;
+
 /** Full path of the one framework method. kube-rbac-proxy authorizes this path. */
 export const PLUGIN_STREAM_PATH = "/pluginframework.v1.PluginFrameworkService/PluginStream";
 

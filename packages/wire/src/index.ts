@@ -9,6 +9,7 @@ export { composeCallObservers, composeSessionObservers } from "./compose-observe
 export {
   DEFAULT_SETTINGS,
   effectiveSettings,
+  HOST_SERVICES_REVISION,
   MAX_STREAM_ID,
   PLUGIN_STREAM_PATH,
   PROTOCOL_REVISION,
@@ -33,7 +34,10 @@ export type {
   ServerInterceptingCallInterface,
   StatusObject,
 } from "./grpc-internals.js";
+export { noopMetricsRecorder } from "./grpc-server-call.js";
+export { HandlerCalls, type HandlerCallsOptions, type Refusal } from "./handler-calls.js";
 export { IdleTracker } from "./idle-tracker.js";
+export { invokeHandler } from "./invoke-handler.js";
 export { LabelBound, OTHER } from "./label-bound.js";
 export { Liveness, type LivenessOptions } from "./liveness.js";
 export { defaultLogger, type Logger, quietLogger } from "./logger.js";
@@ -50,6 +54,7 @@ export { OutboundStream } from "./outbound-stream.js";
 export { validatePluginName } from "./plugin-name.js";
 export { raceTimeout } from "./race-timeout.js";
 export { type InboundMessage, ReceiveFlow, type ReceiveFlowOptions } from "./receive-flow.js";
+export { buildServiceTable, type MethodHandler, type ServiceEntry } from "./service-table.js";
 export type { NegotiatedSettings, SessionLimits } from "./session-types.js";
 export { goCodeName, parseSeedErrorCode, sanitizeCode } from "./status-codes.js";
 export { extractTraceContext, injectTraceContext, type OtelApiModule } from "./trace-context.js";

@@ -1,19 +1,19 @@
 import { Metadata, status } from "@grpc/grpc-js";
 import type { Frame } from "@operator-plugin-framework/proto";
-import {
-  type CallObserver,
-  type InterceptingServerListener,
-  metadataToEntries,
-  OutboundStream,
-  type PartialStatusObject,
-  PluginFrameworkError,
-  protocolViolation,
-  ReceiveFlow,
-  type ServerInterceptingCallInterface,
-} from "@operator-plugin-framework/wire";
+import { PluginFrameworkError, protocolViolation } from "./errors.js";
+import type { FrameScheduler } from "./frame-scheduler.js";
+import type {
+  InterceptingServerListener,
+  PartialStatusObject,
+  ServerInterceptingCallInterface,
+} from "./grpc-internals.js";
 import { noopMetricsRecorder } from "./grpc-server-call.js";
+import { metadataToEntries } from "./metadata.js";
+import type { CallObserver, SessionObserver } from "./observer.js";
+import { OutboundStream } from "./outbound-stream.js";
+import { ReceiveFlow } from "./receive-flow.js";
 import type { MethodHandler } from "./service-table.js";
-import type { TunnelSession } from "./tunnel-session.js";
+import type { NegotiatedSettings, SessionLimits } from "./session-types.js";
 
 type FrameKind = NonNullable<Frame["kind"]>;
 type AuthContext = ReturnType<ServerInterceptingCallInterface["getAuthContext"]>;
@@ -22,10 +22,26 @@ type MetricsRecorder = ReturnType<ServerInterceptingCallInterface["getMetricsRec
 
 const DETAILS_KEY = "grpc-status-details-bin";
 
+/** What a served call needs from the session it runs on (see HandlerCalls). */
+export interface HandlerSession {
+  readonly scheduler: FrameScheduler;
+  readonly settings: NegotiatedSettings;
+  readonly limits: SessionLimits;
+  readonly observer: SessionObserver;
+  /** What `getPeer()` answers: who called. */
+  readonly peer: string;
+  /** What `getHost()` answers: the authority the caller addressed. */
+  readonly host: string;
+  /** The call with this id ended. */
+  release(streamId: number): void;
+}
+
 /**
- * One tunnelled call on the plugin side. It is the small interface grpc-js
- * builds its handler-facing call objects on, so handlers get grpc-js's own
- * ServerUnaryCall / ServerReadableStream / ... objects, as with addService.
+ * One tunnelled call served by this side: a plugin's method called by the
+ * operator, or an operator's host service called by a plugin. It is the
+ * small interface grpc-js builds its handler-facing call objects on, so
+ * handlers get grpc-js's own ServerUnaryCall / ServerReadableStream / ...
+ * objects, as with addService.
  */
 export class TunnelServerCall implements ServerInterceptingCallInterface {
   private listener: InterceptingServerListener | undefined;
@@ -42,7 +58,7 @@ export class TunnelServerCall implements ServerInterceptingCallInterface {
   readonly observer: CallObserver;
 
   constructor(
-    private readonly session: TunnelSession,
+    private readonly session: HandlerSession,
     readonly streamId: number,
     private readonly handler: MethodHandler,
     private readonly metadata: Metadata,
@@ -65,6 +81,11 @@ export class TunnelServerCall implements ServerInterceptingCallInterface {
         this.listener?.onCancel();
       }, timeoutMs);
     }
+  }
+
+  /** Whether the call has ended (status sent, cancelled, or the session closed). */
+  get done(): boolean {
+    return this.ended;
   }
 
   start(listener: InterceptingServerListener): void {
@@ -144,7 +165,7 @@ export class TunnelServerCall implements ServerInterceptingCallInterface {
     return noopMetricsRecorder;
   }
 
-  /** A frame from the operator for this call. */
+  /** A frame from the caller for this call. */
   onFrame(kind: FrameKind): void {
     if (this.ended) return;
     try {

@@ -1,15 +1,7 @@
 import { type Metadata, type sendUnaryData, status } from "@grpc/grpc-js";
-import {
-  type CallObserver,
-  noopCallObserver,
-  type ServerInterceptingCallInterface,
-} from "@operator-plugin-framework/wire";
-import {
-  ServerDuplexStreamImpl,
-  ServerReadableStreamImpl,
-  ServerWritableStreamImpl,
-  serverErrorToStatus,
-} from "./grpc-server-call.js";
+import type { ServerInterceptingCallInterface } from "./grpc-internals.js";
+import { grpcServerCall } from "./grpc-server-call.js";
+import { type CallObserver, noopCallObserver } from "./observer.js";
 import type { MethodHandler } from "./service-table.js";
 
 // grpc-js exports the callback type, not its error type.
@@ -24,12 +16,17 @@ type Surface = { cancelled: boolean; emit(event: string, ...args: unknown[]): bo
  * that rejects, with an error that has a numeric `code` ends the call with
  * that code and message (grpc-js turns a throw into UNKNOWN and ignores a
  * rejected promise, which hangs the caller until its deadline).
+ * `onCallObject` sees the call object before the handler does (the operator
+ * attaches the calling session to it there).
  */
 export function invokeHandler(
   call: ServerInterceptingCallInterface,
   handler: MethodHandler,
   observer: Pick<CallObserver, "run"> = noopCallObserver,
+  onCallObject?: (callObject: object) => void,
 ): void {
+  const { ServerDuplexStreamImpl, ServerReadableStreamImpl, ServerWritableStreamImpl, serverErrorToStatus } =
+    grpcServerCall();
   let surface: Surface | undefined;
   let metadata: Metadata;
   let request: unknown;
@@ -65,6 +62,7 @@ export function invokeHandler(
           ? new ServerReadableStreamImpl(handler.path, call, metadata)
           : new ServerDuplexStreamImpl(handler.path, call, metadata);
       surface = stream as unknown as Surface;
+      onCallObject?.(stream);
       if (handler.kind === "clientStream") run(stream, respond);
       else run(stream);
     },
@@ -90,6 +88,7 @@ export function invokeHandler(
       }
       const writable = new ServerWritableStreamImpl(handler.path, call, metadata, request);
       surface = writable as unknown as Surface;
+      onCallObject?.(writable);
       if (handler.kind === "unary") run(writable, respond);
       else run(writable);
     },
@@ -105,7 +104,7 @@ export function invokeHandler(
 /** What a thrown error or rejected promise ends the call with (see {@link invokeHandler}). */
 function thrownToStatus(err: unknown) {
   if (err && typeof err === "object" && typeof (err as { code?: unknown }).code === "number") {
-    return serverErrorToStatus(err as ServerStatusResponse);
+    return grpcServerCall().serverErrorToStatus(err as ServerStatusResponse);
   }
   return { code: status.UNKNOWN, details: err instanceof Error ? err.message : "Unknown error" };
 }

@@ -16,13 +16,22 @@ const NEEDED = [
 
 type ServerCall = Pick<ServerCallModule, (typeof NEEDED)[number]>;
 
+let loaded: ServerCall | undefined;
+
 /**
  * The one runtime deep import of grpc-js: its handler-facing call classes,
- * so handlers served through the tunnel get grpc-js's own call objects, as
- * with `grpc.Server.addService`. grpc-js does not export them publicly, so
- * they are checked at load, failing with the supported range rather than with
- * a TypeError deep in the first call.
+ * so handlers served through the tunnel (the plugin's services, the
+ * operator's host services) get grpc-js's own call objects, as with
+ * `grpc.Server.addService`. grpc-js does not export them publicly, so they
+ * are checked on first use, failing with the supported range rather than
+ * with a TypeError deep in the first call. Loaded lazily: this package has no
+ * side effects at import.
  */
+export function grpcServerCall(): ServerCall {
+  loaded ??= loadServerCall();
+  return loaded;
+}
+
 function loadServerCall(): ServerCall {
   const require = createRequire(import.meta.url);
   let version = "unknown";
@@ -40,14 +49,14 @@ function loadServerCall(): ServerCall {
   return checkServerCall(module, version);
 }
 
-/** Returns `module` if it has every class and function the client uses; throws FAILED_PRECONDITION naming the rest. */
+/** Returns `module` if it has every class and function the handler role uses; throws FAILED_PRECONDITION naming the rest. */
 export function checkServerCall(module: unknown, version: string): ServerCall {
   const found = (module ?? {}) as Partial<Record<string, unknown>>;
   const missing = NEEDED.filter((name) => typeof found[name] !== "function");
   if (missing.length > 0) {
     throw new PluginFrameworkError(
       status.FAILED_PRECONDITION,
-      `@operator-plugin-framework/client supports @grpc/grpc-js ${SUPPORTED_GRPC_JS}, found ${version}: ` +
+      `the operator plugin framework supports @grpc/grpc-js ${SUPPORTED_GRPC_JS}, found ${version}: ` +
         `@grpc/grpc-js/build/src/server-call.js lacks ${missing.join(", ")}. ` +
         `Install a supported version: npm install @grpc/grpc-js@${SUPPORTED_GRPC_JS}`,
     );
@@ -55,18 +64,11 @@ export function checkServerCall(module: unknown, version: string): ServerCall {
   return module as ServerCall;
 }
 
-export const {
-  ServerReadableStreamImpl,
-  ServerWritableStreamImpl,
-  ServerDuplexStreamImpl,
-  serverErrorToStatus,
-} = loadServerCall();
-
 type MetricsRecorder = ReturnType<ServerInterceptingCallInterface["getMetricsRecorder"]>;
 const noop = () => {};
 
 /**
- * What `getMetricsRecorder()` returns on a call served by the plugin: every
+ * What `getMetricsRecorder()` returns on a call served through the tunnel: every
  * method grpc-js's per-request recorder has, recording nothing. (A direct
  * grpc-js server sends the recordings as ORCA load reports in the trailers,
  * which a tunnelled call has no use for.)

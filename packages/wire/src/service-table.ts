@@ -1,6 +1,6 @@
 import { type ServiceDefinition, status, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import type { ServiceDescriptor } from "@operator-plugin-framework/proto";
-import { PluginFrameworkError } from "@operator-plugin-framework/wire";
+import { PluginFrameworkError } from "./errors.js";
 
 /** One method the plugin serves, ready to dispatch. */
 export interface MethodHandler {
@@ -17,8 +17,8 @@ export interface MethodHandler {
 
 /** Options of {@link buildServiceTable}. */
 export interface ServiceTableOptions {
-  /** The plugin's name, for error messages. */
-  plugin: string;
+  /** Who serves the table, for error messages: `plugin "aws"`, or `the operator's host services`. */
+  owner: string;
   /** Answer UNIMPLEMENTED for missing methods instead of refusing the table. */
   allowPartialImplementation: boolean;
 }
@@ -27,10 +27,10 @@ const MAX_MISSING_LISTED = 20;
 
 // What grpc.Server does for a method the implementation lacks, but saying
 // which plugin, since the caller is an operator talking to many.
-function unimplemented(kind: MethodHandler["kind"], plugin: string, path: string): MethodHandler["func"] {
+function unimplemented(kind: MethodHandler["kind"], owner: string, path: string): MethodHandler["func"] {
   const error = {
     code: status.UNIMPLEMENTED,
-    details: `plugin "${plugin}" does not implement ${path} (it serves a partial implementation)`,
+    details: `${owner} does not implement ${path} (it serves a partial implementation)`,
   };
   return kind === "unary" || kind === "clientStream"
     ? (_call, callback) => (callback as (err: unknown) => void)(error)
@@ -81,7 +81,7 @@ export function buildServiceTable(
         func:
           typeof func === "function"
             ? func.bind(implementation)
-            : unimplemented(kind, options.plugin, method.path),
+            : unimplemented(kind, options.owner, method.path),
         serialize: method.responseSerialize,
         deserialize: method.requestDeserialize,
       });
@@ -93,7 +93,7 @@ export function buildServiceTable(
     if (missing.length > listed.length) listed.push(`and ${missing.length - listed.length} more`);
     throw new PluginFrameworkError(
       status.INVALID_ARGUMENT,
-      `plugin "${options.plugin}" announces methods its implementation lacks: ${listed.join(", ")}; ` +
+      `${options.owner} announces methods its implementation lacks: ${listed.join(", ")}; ` +
         "implement them, or pass allowPartialImplementation: true to answer UNIMPLEMENTED for them",
     );
   }
