@@ -21,6 +21,7 @@ describe("the example operator's /metrics", () => {
       name: "aws",
       target: `http://${address}`,
       services: [[GreeterServiceService, {}]],
+      allowPartialImplementation: true,
       logger: quietLogger,
     });
     try {

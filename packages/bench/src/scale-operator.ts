@@ -100,7 +100,8 @@ export function createScaleOperator(): Handlers {
       const reg = registry();
       const start = performance.now();
       const results = await Promise.allSettled(
-        args.names.map((name) =>
+        // In a promise: a plugin whose session just dropped (NOT_FOUND) is one failed call, not a failed fan-out.
+        args.names.map(async (name) =>
           reg
             .get(name)
             .call(GreeterServiceService.sayHello, { name, delayMs: 0 }, { timeoutMs: args.timeoutMs }),

@@ -59,6 +59,7 @@ describe("opf call with the operator's descriptors instead of --proto", () => {
       target: operator.target,
       name: "aws",
       services: [[GreeterServiceService, greeter]],
+      allowPartialImplementation: true,
       backoff: { initialMs: 20, maxMs: 200 },
     });
     try {
@@ -126,6 +127,7 @@ describe("opf against a running operator's admin service", () => {
       name,
       version,
       services: [[GreeterServiceService, greeter]],
+      allowPartialImplementation: true,
       backoff: { initialMs: 20, maxMs: 200 },
     });
     plugins.push(connection);

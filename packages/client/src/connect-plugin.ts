@@ -9,6 +9,7 @@ import {
   noopSessionObserver,
   PluginFrameworkError,
   type SessionObserver,
+  validatePluginName,
 } from "@operator-plugin-framework/wire";
 import { backoffWithDefaults } from "./backoff.js";
 import { Connection, type ConnectionConfig } from "./connection.js";
@@ -22,13 +23,40 @@ import type { AttemptConfig } from "./session-attempt.js";
 import { type ParsedTarget, parseTarget } from "./target.js";
 import type { LinkState } from "./target-link.js";
 import { type TokenProvider, tokenProvider } from "./token.js";
+import type { CheckedServices } from "./typed-service.js";
 
-/** Options of {@link connectPlugin}. */
-export interface ConnectPluginOptions {
-  /** The plugin's name: a DNS-1123 label the plugin's identity is authorized to register. */
+/**
+ * Options of {@link connectPlugin}. `S` is the type of `services` and
+ * `AllowPartial` that of `allowPartialImplementation`, both inferred by
+ * `connectPlugin` so that each implementation is checked against its
+ * definition.
+ */
+export interface ConnectPluginOptions<
+  S extends readonly ServiceEntry[] = readonly ServiceEntry[],
+  AllowPartial extends boolean = boolean,
+> {
+  /**
+   * The plugin's name: a DNS-1123 label (lower-case letters, digits and '-',
+   * starting and ending with a letter or digit, at most 63 characters) that
+   * the plugin's identity is authorized to register. Another name fails at
+   * once with INVALID_ARGUMENT.
+   */
   name: string;
-  /** The plugin's version, shown in the operator's registry. Default "0.0.0". */
+  /**
+   * The plugin's version, shown in the operator's registry. Make it semver
+   * (`"1.4.0"`): the operator selects plugins by semver range, and a version
+   * that is not semver matches no range. Default "0.0.0".
+   */
   version?: string;
+  /**
+   * Labels the operator can select this plugin by, e.g. `{ region: "eu" }`.
+   * Kubernetes label syntax: keys are an optional DNS-1123 subdomain prefix
+   * and '/', then at most 63 letters, digits, '-', '_' or '.', starting and
+   * ending with a letter or digit; values are empty or follow the same rule.
+   * The operator refuses more than 32 labels or 4096 bytes of keys and values
+   * with INVALID_ARGUMENT. Default: none.
+   */
+  labels?: Readonly<Record<string, string>>;
   /**
    * Where the operator is: `https://host:port` (TLS), `http://host:port`,
    * `unix:///path`, or `dns+https://name:port` for one session per address
@@ -36,8 +64,21 @@ export interface ConnectPluginOptions {
    * targets give one session each.
    */
   target: string | readonly string[];
-  /** The services served: `[definition, implementation]` pairs, as for `grpc.Server.addService`. */
-  services: readonly ServiceEntry[];
+  /**
+   * The services served: `[definition, implementation]` pairs, as for
+   * `grpc.Server.addService`, or `service(definition, implementation)`. With
+   * ts-proto definitions an implementation of another service does not
+   * compile. A method the implementation lacks fails `connectPlugin` with
+   * INVALID_ARGUMENT listing the missing methods, unless
+   * `allowPartialImplementation` is set.
+   */
+  services: S & CheckedServices<S, AllowPartial>;
+  /**
+   * Serve services whose implementation lacks some methods: calls to those
+   * answer UNIMPLEMENTED, naming the plugin and the method. Default false:
+   * `connectPlugin` fails, since the operator was told they exist.
+   */
+  allowPartialImplementation?: AllowPartial;
   /** A bearer token, or a provider asked on every connection attempt. Default: none. */
   token?: string | TokenProvider;
   /** A file holding the token, re-read on every attempt (rotated ServiceAccount tokens). Default: none. */
@@ -175,14 +216,21 @@ export interface PluginConnection extends AsyncDisposable, HostServiceCaller {
  * Connects a plugin to its operator and serves its services through the
  * plugin stream, reconnecting until closed.
  *
+ * Throws INVALID_ARGUMENT at once, rather than retrying, for what the
+ * operator would refuse every time or what cannot work: a name that is not a
+ * DNS-1123 label, no target, or services that lack methods.
+ *
  * @example
  * const connection = connectPlugin({
  *   name: "aws", target: "https://operator:8443", tokenFile: "/var/run/secrets/tokens/plugin",
- *   services: [[GreeterServiceService, greeterImpl]],
+ *   labels: { region: "eu" },
+ *   services: [service(GreeterServiceService, greeterImpl)],
  * });
  * await connection.registered();
  */
-export function connectPlugin(options: ConnectPluginOptions): PluginConnection {
+export function connectPlugin<const S extends readonly ServiceEntry[], AllowPartial extends boolean = false>(
+  options: ConnectPluginOptions<S, AllowPartial>,
+): PluginConnection {
   const metrics = options.metrics ? new SwitchableCallObserver() : noopSessionObserver;
   const logger = options.logger ?? defaultLogger;
   const tracing = options.tracing ? new PluginTracing(options.tracing, options.name, logger) : undefined;
@@ -197,11 +245,15 @@ export function connectPlugin(options: ConnectPluginOptions): PluginConnection {
   return connection;
 }
 
+/** The options once their types have been checked: `services` is just a list of pairs. */
+type CheckedOptions = Omit<ConnectPluginOptions, "services"> & { services: readonly ServiceEntry[] };
+
 /** Checks the options and fills in the defaults; throws INVALID_ARGUMENT or FAILED_PRECONDITION. */
 function connectionConfig(
-  options: ConnectPluginOptions,
+  options: CheckedOptions,
   calls: (sessionId: string) => SessionObserver,
 ): ConnectionConfig {
+  checkName(options.name);
   const targets = (typeof options.target === "string" ? [options.target] : [...options.target]).map(
     parseTarget,
   );
@@ -250,15 +302,39 @@ function connectionConfig(
   };
 }
 
+/** A name the operator would refuse on every attempt fails here, once. */
+function checkName(name: unknown): void {
+  if (typeof name !== "string" || name === "") {
+    throw new PluginFrameworkError(
+      status.INVALID_ARGUMENT,
+      'connectPlugin needs `name`, the plugin\'s name: a DNS-1123 label such as "aws" ' +
+        "(lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)",
+    );
+  }
+  try {
+    validatePluginName(name);
+  } catch (err) {
+    const { details } = PluginFrameworkError.from(err, status.INVALID_ARGUMENT);
+    throw new PluginFrameworkError(
+      status.INVALID_ARGUMENT,
+      `connectPlugin: ${details}; the operator would refuse it on every attempt`,
+    );
+  }
+}
+
 function attemptConfig(
-  options: ConnectPluginOptions,
+  options: CheckedOptions,
 ): Omit<AttemptConfig, "onRegistered" | "onDrain" | "onHostCapacity" | "calls"> {
-  const { handlers, descriptors } = buildServiceTable(options.services);
+  const { handlers, descriptors } = buildServiceTable(options.services, {
+    owner: `plugin "${options.name}"`,
+    allowPartialImplementation: options.allowPartialImplementation ?? false,
+  });
   const maxReceive = options.maxReceiveMessageSize ?? DEFAULT_SETTINGS.maxMessageSize;
   const maxConcurrent = options.maxConcurrentStreams ?? DEFAULT_SETTINGS.maxConcurrentStreams;
   return {
     name: options.name,
     version: options.version ?? "0.0.0",
+    labels: { ...options.labels },
     handlers,
     descriptors,
     localSettings: { ...DEFAULT_SETTINGS, maxMessageSize: maxReceive, maxConcurrentStreams: maxConcurrent },
@@ -274,7 +350,7 @@ function attemptConfig(
 }
 
 function channelOptions(
-  options: ConnectPluginOptions,
+  options: CheckedOptions,
   target: ParsedTarget,
   { keepalive, limits }: Pick<AttemptConfig, "keepalive" | "limits">,
   backoff: { initialMs: number; maxMs: number },

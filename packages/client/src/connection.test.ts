@@ -5,8 +5,9 @@ import { GreeterServiceService } from "@operator-plugin-framework/proto/example"
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type ConnectionState, type ConnectPluginOptions, connectPlugin } from "./connect-plugin.js";
 import { startFakeOperator } from "./test-support/fake-operator.js";
+import { noopGreeter } from "./test-support/noop-greeter.js";
 
-const services: ConnectPluginOptions["services"] = [[GreeterServiceService, {}]];
+const services: ConnectPluginOptions["services"] = [[GreeterServiceService, noopGreeter]];
 // Nothing listens on port 1: every attempt is refused at once.
 const NOWHERE = "http://127.0.0.1:1";
 

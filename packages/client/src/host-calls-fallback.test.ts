@@ -1,5 +1,9 @@
-import { status } from "@grpc/grpc-js";
-import { GreeterServiceService, SayHelloRequest } from "@operator-plugin-framework/proto/example";
+import { type sendUnaryData, status } from "@grpc/grpc-js";
+import {
+  GreeterServiceService,
+  SayHelloRequest,
+  type SayHelloResponse,
+} from "@operator-plugin-framework/proto/example";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { connectPlugin, type PluginConnection } from "./connect-plugin.js";
 import { startFakeOperator } from "./test-support/fake-operator.js";
@@ -16,9 +20,13 @@ describe("host-service calls without host services", () => {
       services: [
         [
           GreeterServiceService,
-          { sayHello: (_call: unknown, cb: (e: null, r: object) => void) => cb(null, {}) },
+          {
+            sayHello: (_call: unknown, callback: sendUnaryData<SayHelloResponse>) =>
+              callback(null, { message: "hi", servedBy: "aws" }),
+          },
         ],
       ],
+      allowPartialImplementation: true,
       keepalive: { intervalMs: 0 },
     });
   });

@@ -28,6 +28,7 @@ describe("host-service calls from the plugin", () => {
       name: "aws",
       target: operator.target,
       services: [[GreeterServiceService, {}]],
+      allowPartialImplementation: true,
       keepalive: { intervalMs: 0 },
       ...options,
     });

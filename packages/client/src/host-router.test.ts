@@ -45,6 +45,7 @@ describe("which operator session a host call goes to", () => {
       name: "aws",
       target: operators.map((operator) => operator.target),
       services: [[GreeterServiceService, {}]],
+      allowPartialImplementation: true,
       keepalive: { intervalMs: 0 },
     });
     const sides: OperatorSide[] = [];

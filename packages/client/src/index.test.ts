@@ -11,6 +11,7 @@ describe("the client's entry point", () => {
       "isStatusError",
       "quietLogger",
       "serveHealthEndpoints",
+      "service",
     ]);
   });
 

@@ -12,6 +12,8 @@ export {
   type PluginConnection,
   type RegisteredOptions,
 } from "./connect-plugin.js";
+// Pairing a service definition with its implementation, checked at compile time.
+export { type MethodImplementation, type ServiceImplementation, service } from "./typed-service.js";
 export { type CloseOnSignalsOptions, closeOnSignals } from "./signals.js";
 export {
   type HealthEndpoints,
@@ -35,6 +37,7 @@ export type {
 
 // Types of the options above.
 export type { ServiceEntry } from "./service-entry.js";
+export type { CheckedServices } from "./typed-service.js";
 export type { TokenProvider } from "./token.js";
 export type { MetricsOption, PromRegistry } from "./observability/prom-types.js";
 export type { TracingOption } from "./observability/tracing.js";

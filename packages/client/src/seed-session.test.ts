@@ -32,7 +32,10 @@ function seedSession() {
       else answer();
     },
   };
-  const { handlers } = buildServiceTable([[GreeterServiceService, impl]]);
+  const { handlers } = buildServiceTable([[GreeterServiceService, impl]], {
+    owner: `plugin "seed"`,
+    allowPartialImplementation: true,
+  });
   const scheduler = new FrameScheduler({ write: (message) => sent.push(message) > 0 });
   const session = new SeedSession(handlers, scheduler);
   return { session, sent, held, seenCalls };

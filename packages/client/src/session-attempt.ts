@@ -35,6 +35,8 @@ export interface AttemptResult {
 export interface AttemptConfig {
   name: string;
   version: string;
+  /** Announced at register; the operator checks them. */
+  labels: Readonly<Record<string, string>>;
   handlers: ReadonlyMap<string, MethodHandler>;
   descriptors: ServiceDescriptor[];
   localSettings: Required<Settings>;
@@ -140,7 +142,7 @@ export class SessionAttempt {
           protocolRevision: HOST_SERVICES_REVISION,
           services: this.config.descriptors,
           settings: this.config.localSettings,
-          labels: {},
+          labels: { ...this.config.labels },
           fileDescriptorSet: Buffer.alloc(0),
         },
       },

@@ -9,6 +9,7 @@ import { quietLogger } from "@operator-plugin-framework/wire";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ConnectionState, connectPlugin } from "./connect-plugin.js";
 import { startFakeOperator } from "./test-support/fake-operator.js";
+import { noopGreeter } from "./test-support/noop-greeter.js";
 
 const realLookup = dns.promises.lookup;
 
@@ -34,7 +35,7 @@ describe("a host-name target whose name does not resolve yet", () => {
     const plugin = connectPlugin({
       name: "aws",
       target: `http://operator-late.test:${port}`,
-      services: [[GreeterServiceService, {}]],
+      services: [[GreeterServiceService, noopGreeter]],
       backoff: { initialMs: 20, maxMs: 50 },
       logger: quietLogger,
     });

@@ -68,10 +68,12 @@ export class TargetLink {
    * reconnects on its own backoff (×1.6 up to `maxMs`); until then a call
    * fails at once without trying. After an operator restart that backoff,
    * not ours, decided when a plugin came back. An attempt on such a channel
-   * gets a fresh one, which connects now. Only a failed channel is replaced:
-   * it carries no stream, so a retiring drained stream is never cut.
+   * gets a fresh one, which connects now. Not while a drained stream is
+   * retiring: it may still run on a connection the operator sent GOAWAY on,
+   * and closing the channel would cut its calls.
    */
   private freshChannelIfFailed(): void {
+    if (this.attempts.size > 0) return;
     if (this.client.getChannel().getConnectivityState(false) !== connectivityState.TRANSIENT_FAILURE) return;
     this.client.close();
     this.client = this.createClient();

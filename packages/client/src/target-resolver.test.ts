@@ -9,8 +9,9 @@ import {
   type PluginConnection,
 } from "./connect-plugin.js";
 import { startFakeOperator } from "./test-support/fake-operator.js";
+import { noopGreeter } from "./test-support/noop-greeter.js";
 
-const services: ConnectPluginOptions["services"] = [[GreeterServiceService, {}]];
+const services: ConnectPluginOptions["services"] = [[GreeterServiceService, noopGreeter]];
 // Longer than any test here: a retry that waited for the next regular resolution would time the test out.
 const NEVER_AGAIN_MS = 600_000;
 

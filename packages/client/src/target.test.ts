@@ -3,6 +3,7 @@ import { GreeterServiceService } from "@operator-plugin-framework/proto/example"
 import { describe, expect, it } from "vitest";
 import { connectPlugin } from "./connect-plugin.js";
 import { parseTarget } from "./target.js";
+import { noopGreeter } from "./test-support/noop-greeter.js";
 
 describe("parseTarget", () => {
   it("reads https, http, unix and dns+ targets", () => {
@@ -68,7 +69,7 @@ describe("parseTarget", () => {
 });
 
 describe("token transport", () => {
-  const services = [[GreeterServiceService, {}]] as const;
+  const services = [[GreeterServiceService, noopGreeter]] as const;
 
   it("refuses to send a token over plaintext to a remote host", () => {
     expect(() =>

@@ -32,6 +32,7 @@ describe("chunking and flow control", () => {
       name: "big",
       target: server.target,
       services: [[TestServiceService, createInteropService()]],
+      allowPartialImplementation: true,
     });
     const client = server.registry.get("big").client(TestServiceClient);
     let largeDoneAt = 0;
@@ -103,6 +104,7 @@ describe("chunking and flow control", () => {
           },
         ],
       ],
+      allowPartialImplementation: true,
     });
     const client = server.registry.get("slow-reader").client(TestServiceClient);
     const stream = client.streamingOutputCall({ responseParameters: [] });
@@ -127,6 +129,7 @@ describe("chunking and flow control", () => {
       name: "limits",
       target: server.target,
       services: [[TestServiceService, createInteropService()]],
+      allowPartialImplementation: true,
     });
     const client = server.registry.get("limits").client(TestServiceClient);
     const tooBig = await new Promise<{ code: number; details: string }>((resolve) =>
@@ -148,6 +151,7 @@ describe("chunking and flow control", () => {
       name: "narrow",
       target: server.target,
       services: [[TestServiceService, createInteropService()]],
+      allowPartialImplementation: true,
     });
     const client = server.registry.get("narrow").client(TestServiceClient);
     const call = () =>

@@ -9,7 +9,7 @@ import type {
 export function createGreeter(servedBy: string) {
   const seen: { metadata: Record<string, unknown>; deadline: unknown; cancelled: boolean }[] = [];
   const stats = { cancelledStreams: 0 };
-  const impl: Partial<GreeterServiceServer> = {
+  const impl: GreeterServiceServer = {
     sayHello(
       call: ServerUnaryCall<SayHelloRequest, SayHelloResponse>,
       callback: sendUnaryData<SayHelloResponse>,

@@ -67,6 +67,7 @@ describe("calls past maxConcurrentStreams", () => {
       name: "busy",
       target: server.target,
       services: [[TestServiceService, gate.service]],
+      allowPartialImplementation: true,
     });
     const client = server.registry.get("busy").client(TestServiceClient);
     const outcomes: { code: number; details: string }[] = [];

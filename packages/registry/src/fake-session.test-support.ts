@@ -6,7 +6,7 @@ import type {
   MessageContext,
   StatusObject,
 } from "@operator-plugin-framework/wire";
-import type { PluginSession } from "./session.js";
+import type { AnnouncedService, PluginSession } from "./session.js";
 
 /** What a fake call answers once the client half-closes. */
 export interface Script {
@@ -129,14 +129,25 @@ export class FakeCall implements ChannelCall {
   }
 }
 
+/** What a fake session announced at registration. */
+export interface FakeRegister {
+  /** Default "1.0.0". */
+  version?: string;
+  /** Default none. */
+  labels?: Record<string, string>;
+  /** Full names of the services announced (no methods). Default none. */
+  services?: string[];
+}
+
 /** A session whose calls answer with `script`; its state fields are writable. */
 export class FakeSession implements PluginSession {
-  readonly version = "1.0.0";
+  readonly version: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly services: readonly AnnouncedService[];
   readonly protocolRevision = 1;
   readonly identity = undefined;
   readonly connectedAt = new Date(0);
   readonly peer = "fake";
-  readonly services = [];
   accepting = true;
   retiring = false;
   /** Calls started on this session and not finished. */
@@ -149,7 +160,12 @@ export class FakeSession implements PluginSession {
   constructor(
     readonly id: string,
     readonly name = "fake",
-  ) {}
+    register: FakeRegister = {},
+  ) {
+    this.version = register.version ?? "1.0.0";
+    this.labels = register.labels ?? {};
+    this.services = (register.services ?? []).map((service) => ({ name: service, methods: [] }));
+  }
 
   get inFlight(): number {
     return this.open.size + this.busy;

@@ -16,6 +16,8 @@ export {
   type RegistryEvent,
   type WaitForOptions,
 } from "./registry.js";
+export type { PluginSelector } from "./selector.js";
+export type { ServiceRef } from "./service-ref.js";
 export type { AnnouncedService, PluginIdentity, PluginSession, SessionIdentity } from "./session.js";
 
 // For other libraries (@operator-plugin-framework/server): adding sessions is

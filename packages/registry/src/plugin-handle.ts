@@ -42,8 +42,17 @@ export type ClientConstructor<C> = new (
  */
 export interface PluginHandle {
   readonly name: string;
-  /** The plugin's sessions now, one per connected replica. */
+  /**
+   * The plugin's sessions now, one per connected replica (for a handle from a
+   * selector or `byService`, only those that match it).
+   */
   readonly sessions: readonly PluginSession[];
+  /**
+   * The labels every session of this handle carries now, with the same value:
+   * a label that differs between replicas is left out. `{}` while the handle
+   * has no session. Each replica's own labels are `sessions[i].labels`.
+   */
+  readonly labels: Readonly<Record<string, string>>;
   /**
    * A typed client for one of the plugin's services: the same generated class
    * you would use for a direct connection; interceptors, metadata, deadlines
@@ -103,6 +112,15 @@ class PoolHandle implements PluginHandle {
 
   get sessions(): readonly PluginSession[] {
     return this.live();
+  }
+
+  get labels(): Readonly<Record<string, string>> {
+    const [first, ...rest] = this.live();
+    if (!first) return {};
+    const shared = Object.entries(first.labels).filter(([key, value]) =>
+      rest.every((session) => Object.hasOwn(session.labels, key) && session.labels[key] === value),
+    );
+    return Object.fromEntries(shared);
   }
 
   client<C>(ctor: ClientConstructor<C>, options: PluginClientOptions = {}): C {

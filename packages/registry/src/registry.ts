@@ -3,6 +3,9 @@ import { status } from "@grpc/grpc-js";
 import { PluginFrameworkError } from "@operator-plugin-framework/wire";
 import { leastInFlight, type SessionPicker } from "./balancer.js";
 import { createPluginHandle, type PluginHandle } from "./plugin-handle.js";
+import { registeredText } from "./registered-text.js";
+import { compileSelector, type PluginSelector, type SessionFilter } from "./selector.js";
+import { type ServiceRef, serviceNameOf } from "./service-ref.js";
 import type { PluginSession } from "./session.js";
 
 /** What `watch()` yields and the events emit. */
@@ -18,8 +21,8 @@ export interface PluginRegistryOptions {
   picker?: SessionPicker;
 }
 
-/** Options of `PluginRegistry.waitFor()`. */
-export interface WaitForOptions {
+/** Options of `PluginRegistry.waitFor()`: a selector, and how long to wait. */
+export interface WaitForOptions extends PluginSelector {
   /** Aborting stops the wait; it then rejects with CANCELLED. */
   signal?: AbortSignal;
   /** Time allowed, in milliseconds. Default: no limit. */
@@ -33,10 +36,20 @@ export interface WaitForOptions {
  */
 export interface PluginRegistry {
   /**
-   * The plugin registered under `name`. Throws NOT_FOUND, listing the
-   * registered names, when it has no session now.
+   * The plugin registered under `name`. Throws NOT_FOUND, listing what is
+   * registered, when it has no session now (none that matches `selector`).
+   *
+   * With a selector the handle covers only the sessions that match it,
+   * checked again when each call starts, so a replica that registers later
+   * at a matching version is used too. When replicas of one name run
+   * different versions that all satisfy the range, calls are spread over all
+   * of them by the registry's picker, as over any replicas: `get` does not
+   * prefer the highest version. Pin one version with an exact range (`"1.4.2"`).
+   *
+   * @example
+   * const aws = registry.get("aws", { version: "^1.2.0", labels: { region: "eu" } });
    */
-  get(name: string): PluginHandle;
+  get(name: string, selector?: PluginSelector): PluginHandle;
   /** True when `name` has at least one session. */
   has(name: string): boolean;
   /** Names with at least one session, sorted. */
@@ -53,11 +66,27 @@ export interface PluginRegistry {
    */
   watch(options?: { signal?: AbortSignal }): AsyncIterable<RegistryEvent>;
   /**
-   * Resolves when `name` has a session that takes calls (at once if it has
-   * one; a draining session does not count). Rejects with DEADLINE_EXCEEDED
-   * after `timeoutMs`, or CANCELLED when `signal` aborts.
+   * Resolves when `name` has a session that takes calls and matches the
+   * selector in `options` (at once if it has one; a draining session does not
+   * count), with the handle `get(name, selector)` gives. Rejects with
+   * DEADLINE_EXCEEDED after `timeoutMs`, listing what is registered, with
+   * CANCELLED when `signal` aborts, and with INVALID_ARGUMENT for a version
+   * that is not a semver range.
    */
   waitFor(name: string, options?: WaitForOptions): Promise<PluginHandle>;
+  /**
+   * The plugins with a session that announced `service` (a generated
+   * definition or the full name, e.g. `"dns.v1.DnsProvider"`) and matches
+   * `selector`, sorted by name: one handle per plugin, whose calls go only to
+   * those sessions. Throws NOT_FOUND naming what was looked for and what is
+   * registered when there is none, and INVALID_ARGUMENT for a version that
+   * is not a semver range. Seed plugins announce no services, so they are
+   * never found here.
+   *
+   * @example
+   * const [provider] = registry.byService(DnsProviderServiceService, { version: "^2.0.0" });
+   */
+  byService(service: ServiceRef, selector?: PluginSelector): PluginHandle[];
 }
 
 /** Creates an empty registry. */
@@ -90,14 +119,44 @@ class LiveRegistry implements PluginRegistry {
     this.events.setMaxListeners(0);
   }
 
-  get(name: string): PluginHandle {
-    if (!this.has(name)) {
+  get(name: string, selector?: PluginSelector): PluginHandle {
+    const filter = compileSelector(selector);
+    if (!filter.restricts) {
+      if (!this.has(name)) {
+        throw new PluginFrameworkError(
+          status.NOT_FOUND,
+          `plugin "${name}" is not registered; registered: ${this.namesText()}`,
+        );
+      }
+      return this.handle(name);
+    }
+    const handle = this.selectedHandle(name, filter.matches);
+    if (handle.sessions.length === 0) {
       throw new PluginFrameworkError(
         status.NOT_FOUND,
-        `plugin "${name}" is not registered; registered: ${this.namesText()}`,
+        `plugin "${name}" has no session${filter.text}; registered: ${this.registeredText(name, filter)}`,
       );
     }
-    return this.handle(name);
+    return handle;
+  }
+
+  byService(service: ServiceRef, selector?: PluginSelector): PluginHandle[] {
+    const serviceName = serviceNameOf(service);
+    const filter = compileSelector(selector);
+    const announces = (session: PluginSession) =>
+      session.services.some((announced) => announced.name === serviceName);
+    const serves = (session: PluginSession) => announces(session) && filter.matches(session);
+    const handles = this.names()
+      .filter((name) => this.byName.get(name)!.some(serves))
+      .map((name) => this.selectedHandle(name, serves));
+    if (handles.length === 0) {
+      const registered = registeredText(this.sessions(), { relevant: announces, filter, services: true });
+      throw new PluginFrameworkError(
+        status.NOT_FOUND,
+        `no plugin serves ${serviceName}${filter.text}; registered: ${registered}`,
+      );
+    }
+    return handles;
   }
 
   has(name: string): boolean {
@@ -148,8 +207,16 @@ class LiveRegistry implements PluginRegistry {
 
   waitFor(name: string, options: WaitForOptions = {}): Promise<PluginHandle> {
     const { signal, timeoutMs } = options;
-    if (this.byName.get(name)?.some((session) => session.accepting))
-      return Promise.resolve(this.handle(name));
+    let filter: SessionFilter;
+    try {
+      filter = compileSelector(options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const found = () => (filter.restricts ? this.selectedHandle(name, filter.matches) : this.handle(name));
+    const ready = (session: PluginSession) =>
+      session.name === name && session.accepting && filter.matches(session);
+    if (this.byName.get(name)?.some(ready)) return Promise.resolve(found());
     if (signal?.aborted) return Promise.reject(this.stoppedWaiting(name, signal));
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
@@ -159,9 +226,9 @@ class LiveRegistry implements PluginRegistry {
         signal?.removeEventListener("abort", onAbort);
       };
       const off = this.on("registered", (event) => {
-        if (event.session.name !== name || !event.session.accepting) return;
+        if (!ready(event.session)) return;
         done();
-        resolve(this.handle(name));
+        resolve(found());
       });
       const onAbort = () => {
         done();
@@ -171,10 +238,11 @@ class LiveRegistry implements PluginRegistry {
       if (timeoutMs !== undefined) {
         timer = setTimeout(() => {
           done();
+          const registered = filter.restricts ? this.registeredText(name, filter) : this.namesText();
           reject(
             new PluginFrameworkError(
               status.DEADLINE_EXCEEDED,
-              `plugin "${name}" did not register within ${timeoutMs} ms; registered: ${this.namesText()}`,
+              `plugin "${name}"${filter.text} did not register within ${timeoutMs} ms; registered: ${registered}`,
             ),
           );
         }, timeoutMs);
@@ -191,6 +259,17 @@ class LiveRegistry implements PluginRegistry {
   private namesText(): string {
     const names = this.names();
     return names.length ? names.join(", ") : "(none)";
+  }
+
+  /** Every session, the ones of `name` first, with versions and labels. */
+  private registeredText(name: string, filter: SessionFilter): string {
+    const relevant = (session: PluginSession) => session.name === name;
+    return registeredText(this.sessions(), { relevant, filter, services: false });
+  }
+
+  /** A handle over the sessions of `name` that `matches` accepts when a call starts. */
+  private selectedHandle(name: string, matches: (session: PluginSession) => boolean): PluginHandle {
+    return createPluginHandle(name, () => (this.byName.get(name) ?? []).filter(matches), this.picker);
   }
 
   private handle(name: string): PluginHandle {

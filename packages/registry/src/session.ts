@@ -42,6 +42,12 @@ export interface PluginSession {
   /** Remote address of the plugin's stream, as the server saw it. */
   readonly peer: string;
   readonly services: readonly AnnouncedService[];
+  /**
+   * Labels the plugin announced at registration, e.g. `{ region: "eu" }`:
+   * Kubernetes label syntax, bounded by the operator (see `connectPlugin`'s
+   * `labels`). Empty for a plugin that announced none, and for seed plugins.
+   */
+  readonly labels: Readonly<Record<string, string>>;
   /** Calls open on this session now. */
   readonly inFlight: number;
   /** False once the session is draining or closed: it takes no new calls. */

@@ -142,12 +142,12 @@ describe("host services: deadlines, cancellation, unknown methods", () => {
     );
   });
 
-  it("answers a method the implementation lacks with UNIMPLEMENTED, as grpc-js does", async () => {
+  it("answers a method the implementation lacks with UNIMPLEMENTED naming it", async () => {
     const { plugin } = await connected();
     plugin.call(2, `${SERVICE}/UnimplementedCall`, [EMPTY]);
     expect(await plugin.status(2)).toMatchObject({
       code: status.UNIMPLEMENTED,
-      message: "The server does not implement the method unimplementedCall",
+      message: `the operator's host services does not implement ${SERVICE}/UnimplementedCall (it serves a partial implementation)`,
     });
   });
 

@@ -24,7 +24,11 @@ export class HostServices {
 
   /** Adds one service; throws INVALID_ARGUMENT if one of its methods is offered already. */
   add(definition: ServiceDefinition, implementation: UntypedServiceImplementation | object): void {
-    const { handlers, descriptors } = buildServiceTable([[definition, implementation]]);
+    const { handlers, descriptors } = buildServiceTable([[definition, implementation]], {
+      owner: "the operator's host services",
+      // As grpc.Server.addService: a method left out answers UNIMPLEMENTED.
+      allowPartialImplementation: true,
+    });
     for (const path of handlers.keys()) {
       if (this.handlers.has(path)) {
         throw new PluginFrameworkError(

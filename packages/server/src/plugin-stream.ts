@@ -336,6 +336,7 @@ export class PluginStream {
       identity,
       peer: this.call.getPeer(),
       services,
+      labels: register.labels,
     };
     if (revision < 1) return new SeedSession(init, this.transport, this.ctx.limits);
     const settings = { local: this.ctx.localSettings, peer: effectiveSettings(register.settings) };

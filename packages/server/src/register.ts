@@ -2,6 +2,7 @@ import { status } from "@grpc/grpc-js";
 import type { PluginRegister } from "@operator-plugin-framework/proto";
 import type { AnnouncedService } from "@operator-plugin-framework/registry";
 import { PluginFrameworkError, validatePluginName } from "@operator-plugin-framework/wire";
+import { validateLabels } from "./register-labels.js";
 
 const MAX_VERSION_LENGTH = 256;
 const MAX_SERVICES = 256;
@@ -13,6 +14,7 @@ const MAX_METHODS = 4096;
  */
 export function validateRegister(register: PluginRegister): AnnouncedService[] {
   validatePluginName(register.name);
+  validateLabels(register.labels);
   if (register.version.length > MAX_VERSION_LENGTH) {
     throw new PluginFrameworkError(
       status.INVALID_ARGUMENT,

@@ -30,6 +30,8 @@ export interface SessionInit {
   identity: SessionIdentity | undefined;
   peer: string;
   services: AnnouncedService[];
+  /** Checked by `validateLabels` (register-labels.ts). Default none. */
+  labels?: Readonly<Record<string, string>>;
 }
 
 /** How a session drains; see {@link SessionBase.drain}. */
@@ -59,6 +61,7 @@ export abstract class SessionBase implements PluginSession, ChannelInterface {
   readonly connectedAt = new Date();
   readonly peer: string;
   readonly services: readonly AnnouncedService[];
+  readonly labels: Readonly<Record<string, string>>;
   /** Why the session takes no new calls; undefined while it does. */
   protected closedReason: string | undefined;
   protected draining = false;
@@ -79,6 +82,7 @@ export abstract class SessionBase implements PluginSession, ChannelInterface {
     this.identity = init.identity;
     this.peer = init.peer;
     this.services = init.services;
+    this.labels = Object.freeze({ ...init.labels });
   }
 
   abstract readonly inFlight: number;

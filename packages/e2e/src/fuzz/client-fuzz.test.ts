@@ -104,6 +104,7 @@ describe("fuzz: the plugin client against random and malformed operator streams"
       name: "fz",
       target: operator.target,
       services: [[GreeterServiceService, greeter]],
+      allowPartialImplementation: true,
       backoff: { initialMs: 1, maxMs: 5 },
       drainGraceMs: 50,
     });

@@ -366,6 +366,7 @@ describe("property: random concurrent workloads through the tunnel", () => {
       name: "prop",
       target: operator.target,
       services: [[TestServiceService, service]],
+      allowPartialImplementation: true,
     });
     client = operator.registry.get("prop").client(TestServiceClient);
     sessionId = operator.registry.get("prop").sessions[0]!.id;

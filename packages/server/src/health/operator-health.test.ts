@@ -81,6 +81,7 @@ function fakeSession(name: string): PluginSession {
     connectedAt: new Date(),
     peer: "test",
     services: [],
+    labels: {},
     inFlight: 0,
     accepting: true,
     retiring: false,
