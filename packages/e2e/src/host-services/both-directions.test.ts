@@ -114,6 +114,7 @@ describe("calls in both directions at once on one session", () => {
     });
     plugin = await startTestPlugin({
       name: "both",
+      allowPartialImplementation: true,
       target: operator.target,
       services: [[GreeterServiceService, sideImpl("plugin", unary, reading, started)]],
     });
