@@ -15,6 +15,9 @@ const config = readConfig(process.argv.slice(2), process.env);
 const logger = pino({ base: { plugin: config.name, pid: process.pid } });
 const zone = createInMemoryZone(config.name);
 
+// Only with --trace-stdout: the OpenTelemetry SDK is not loaded otherwise.
+if (config.traceStdout) (await import("./tracing.js")).registerStdoutTracing();
+
 const connection = connectPlugin({
   name: config.name,
   version: config.version,
@@ -23,6 +26,7 @@ const connection = connectPlugin({
   tls: config.caFile ? { ca: readFileSync(config.caFile), serverName: config.serverName } : undefined,
   services: [[DnsProviderServiceService, createDnsProvider(zone, logger)]],
   logger,
+  ...(config.traceStdout ? { tracing: true as const } : {}),
 });
 
 // Opt-in /readyz (registered with at least one operator) and /livez, for the
