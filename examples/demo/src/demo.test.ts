@@ -7,7 +7,7 @@ const root = fileURLToPath(new URL("../../../", import.meta.url));
 const main = fileURLToPath(new URL("./main.ts", import.meta.url));
 
 describe("the demo", () => {
-  it("reconciles DNSRecords through plugins across a leader failover, refuses an impostor, and exits 0", async () => {
+  it("reconciles DNSRecords through plugins across a leader failover, refuses an impostor, shows a trace across processes, and exits 0", async () => {
     const child = spawn(process.execPath, ["--conditions=opf-source", "--import", "tsx", main], {
       cwd: root,
       stdio: ["ignore", "pipe", "pipe"],
@@ -77,6 +77,26 @@ describe("the demo", () => {
       /call aws example\.v1\.DnsProviderService\/DeleteRecord .*--data '\{"id":"aws-404"\}'/,
     );
     expect(output).toContain('    {"deleted":false}');
+    // Tracing: the edit's reconcile in the new leader → its CLIENT call → the SERVER span in plugin gcp,
+    // one trace across two processes, from the span lines they printed with --trace-stdout.
+    const rpc = (indent: number) =>
+      String.raw` {${indent}}rpc\.system=grpc rpc\.service=example\.v1\.DnsProviderService rpc\.method=UpdateRecord rpc\.grpc\.status_code=0$`;
+    const span = String.raw`, \d+\.\d ms, span [0-9a-f]{16}`;
+    const method = String.raw`example\.v1\.DnsProviderService\/UpdateRecord`;
+    const tree = new RegExp(
+      [
+        "^ {4}trace [0-9a-f]{32}",
+        String.raw` {4}reconcile DNSRecord operators\/api \[INTERNAL\] in ${takeover![1]}${span}`,
+        String.raw` {4}└─ ${method} \[CLIENT\] in ${takeover![1]}${span}`,
+        rpc(10),
+        String.raw` {7}└─ ${method} \[SERVER\] in plugin gcp${span}`,
+        rpc(13),
+      ].join("\n"),
+      "m",
+    );
+    expect(output).toMatch(tree);
+    // The span lines themselves are collected, never printed.
+    expect(output).not.toContain('"otel":"span"');
     expect(output).toContain(`${takeover![1]} released the Lease, stopped and exited 0`);
   }, 140_000);
 });

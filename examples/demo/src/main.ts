@@ -10,6 +10,7 @@ import { type Child, killAll, startChild } from "./child.js";
 import { type DemoCluster, OPERATOR_NAMESPACE, startDemoCluster } from "./fake-cluster.js";
 import { metricsExcerpt, opf, shellLine } from "./observability.js";
 import { describe, isReady, type RecordClient, ready, watchRecords } from "./records.js";
+import { formatTrace, traceOfCall } from "./trace-tree.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const operatorMain = fileURLToPath(new URL("../../operator/src/main.ts", import.meta.url));
@@ -148,7 +149,7 @@ async function runDemo(): Promise<void> {
     throw new Error(`expected ${PLUGINS.length} registrations at ${follower.label}, saw ${rejoined}`);
   say(`  ${follower.label} saw ${rejoined} registrations in all, none after the kill: no plugin reconnected`);
 
-  await showObservability(follower);
+  await showObservability(follower, plugins.get("gcp")!);
 
   say("\n▶ shutting down gracefully (SIGTERM to each plugin, then to the operator)");
   for (const plugin of plugins.values()) plugin.process.kill("SIGTERM");
@@ -161,8 +162,11 @@ async function runDemo(): Promise<void> {
   say(`  ${follower.label} released the Lease, stopped and exited 0`);
 }
 
-/** What an operator on call sees: /metrics over HTTP, and the `opf` CLI through the admin service. */
-async function showObservability(operator: Child): Promise<void> {
+/**
+ * What an operator on call sees: /metrics over HTTP, the `opf` CLI through the
+ * admin service, and the trace of the edit's reconcile across `operator` and `plugin`.
+ */
+async function showObservability(operator: Child, plugin: Child): Promise<void> {
   say(`\n▶ observability: what ${operator.label} shows an operator on call`);
   const listening = await operator.waitFor("the operator to listen", (l) => l.msg === "operator listening");
   const metrics = listening.metrics as string;
@@ -181,9 +185,11 @@ async function showObservability(operator: Child): Promise<void> {
   for (const line of plugins.trimEnd().split("\n")) say(`    ${line}`);
   say(`  opf --admin ${admin} ${shellLine(call)}   (a retried delete is harmless)`);
   say(`    ${reply.trimEnd()}`);
-  // ── tracing goes here (helper h13-tracing) ──────────────────────────────
-  // "one trace shown as parent → child": the operator's reconcile span as the
-  // parent of the plugin handler's span, across the two processes.
+  // Both processes run with --trace-stdout: their span lines, kept out of the
+  // printed output by child.ts, make one trace across the two processes.
+  const trace = await traceOfCall(operator, plugin, "example.v1.DnsProviderService/UpdateRecord");
+  say(`  one trace of the edit of api (spans the processes printed with --trace-stdout):`);
+  for (const line of formatTrace(trace)) say(`    ${line}`);
 }
 
 function startOperator(identity: string): Child {
@@ -203,6 +209,7 @@ function startOperator(identity: string): Child {
       // Both replicas run on this machine: free ports each, not 8081, 8080 and 9091.
       ...["--health-listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"],
       ...["--admin-listen", "127.0.0.1:0"],
+      "--trace-stdout",
     ],
     root,
   );
@@ -246,6 +253,7 @@ function pluginArgs(proxies: string[], name: string, account: string): string[] 
       "--token-file",
       cluster!.tokenFile(account),
     ],
+    "--trace-stdout",
   ];
 }
 

@@ -62,6 +62,8 @@ export interface OperatorConfig {
   descriptorSet: string | undefined;
   /** Stop when stdin closes, so a supervising parent that dies takes us with it. */
   exitWithParent: boolean;
+  /** Record OpenTelemetry spans and print each as a JSON line on stdout (tracing.ts); default off. */
+  traceStdout: boolean;
 }
 
 export function readConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConfig {
@@ -85,6 +87,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
       "admin-listen": { type: "string" },
       "descriptor-set": { type: "string" },
       "exit-with-parent": { type: "boolean" },
+      "trace-stdout": { type: "boolean" },
     },
   });
   const listen = values.listen ?? (env.OPERATOR_LISTEN ?? "127.0.0.1:9443").split(",");
@@ -109,6 +112,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
     adminListen: (values["admin-listen"] ?? env.OPERATOR_ADMIN_LISTEN ?? "127.0.0.1:9091").trim(),
     descriptorSet: values["descriptor-set"] ?? env.OPERATOR_DESCRIPTOR_SET,
     exitWithParent: values["exit-with-parent"] ?? env.OPF_EXIT_WITH_PARENT === "1",
+    traceStdout: values["trace-stdout"] ?? false,
   };
 }
 

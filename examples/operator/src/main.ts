@@ -29,9 +29,13 @@ const stop = new AbortController();
 const metrics = new Registry();
 collectDefaultMetrics({ register: metrics });
 
+// Only with --trace-stdout: the OpenTelemetry SDK is not loaded otherwise.
+if (config.traceStdout) (await import("./tracing.js")).registerStdoutTracing();
+
 const server = createPluginServer({
   listen: config.listen,
   logger,
+  ...(config.traceStdout ? { tracing: true as const } : {}),
   // grpc.health.v1 on the plugin port, and on its own port for the kubelet's
   // grpc probes (the plugin port is loopback, behind kube-rbac-proxy).
   health: config.healthListen ? { listen: config.healthListen } : true,

@@ -1,4 +1,5 @@
 import { status as grpcStatus } from "@grpc/grpc-js";
+import { SpanStatusCode, trace } from "@opentelemetry/api";
 import { DnsProviderServiceService } from "@operator-plugin-framework/proto/example/dns";
 import { type Logger, PluginFrameworkError, type PluginRegistry } from "@operator-plugin-framework/registry";
 import { checkSpec, type DNSRecord, type DNSRecordSpec, dnsRecordFinalizer, keyOf } from "./dns-record.js";
@@ -33,6 +34,7 @@ export interface ReconcilerOptions {
 export type Reconcile = (key: string, signal: AbortSignal) => Promise<ReconcileOutcome>;
 
 const done: ReconcileOutcome = { result: "done" };
+const tracer = trace.getTracer("example-operator");
 
 /**
  * The reconcile function: makes the provider's record match a DNSRecord's
@@ -153,7 +155,7 @@ export function createReconciler(options: ReconcilerOptions): Reconcile {
     return done;
   }
 
-  return async (key, signal) => {
+  async function reconcile(key: string, signal: AbortSignal): Promise<ReconcileOutcome> {
     const [namespace, name] = key.split("/") as [string, string];
     const cached = options.cached?.(namespace, name);
     if (cached && isDone(cached)) return done;
@@ -167,7 +169,21 @@ export function createReconciler(options: ReconcilerOptions): Reconcile {
         return { result: "retry", why: "conflict: the object changed meanwhile" };
       throw err;
     }
-  };
+  }
+
+  // One span per reconcile, active while it runs, so the framework's span of
+  // each plugin call is its child (a no-op unless a tracer provider is registered).
+  return (key, signal) =>
+    tracer.startActiveSpan(`reconcile DNSRecord ${key}`, async (span) => {
+      try {
+        return await reconcile(key, signal);
+      } catch (err) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });
+        throw err;
+      } finally {
+        span.end();
+      }
+    });
 }
 
 /** True when the provider record matches the spec's current generation and nothing is pending. */

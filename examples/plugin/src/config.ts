@@ -19,6 +19,8 @@ export interface PluginConfig {
   healthPort: number | undefined;
   /** Stop when stdin closes, so a supervising parent that dies takes us with it. */
   exitWithParent: boolean;
+  /** Record OpenTelemetry spans and print each as a JSON line on stdout (tracing.ts); default off. */
+  traceStdout: boolean;
 }
 
 export function readConfig(argv: string[], env: NodeJS.ProcessEnv): PluginConfig {
@@ -33,6 +35,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): PluginConfig
       "server-name": { type: "string" },
       "health-port": { type: "string" },
       "exit-with-parent": { type: "boolean" },
+      "trace-stdout": { type: "boolean" },
     },
   });
   const name = values.name ?? env.PLUGIN_NAME;
@@ -57,6 +60,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): PluginConfig
     serverName: values["server-name"] ?? env.PLUGIN_SERVER_NAME,
     healthPort: toPort(values["health-port"] ?? env.PLUGIN_HEALTH_PORT),
     exitWithParent: values["exit-with-parent"] ?? env.OPF_EXIT_WITH_PARENT === "1",
+    traceStdout: values["trace-stdout"] ?? false,
   };
 }
 

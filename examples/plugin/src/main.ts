@@ -16,6 +16,9 @@ const config = readConfig(process.argv.slice(2), process.env);
 const logger = pino({ base: { plugin: config.name, pid: process.pid } });
 const zone = createInMemoryZone(config.name);
 
+// Only with --trace-stdout: the OpenTelemetry SDK is not loaded otherwise.
+if (config.traceStdout) (await import("./tracing.js")).registerStdoutTracing();
+
 const connection = connectPlugin({
   name: config.name,
   version: config.version,
@@ -25,6 +28,7 @@ const connection = connectPlugin({
   // Each change is reported back to the operator's ProgressService host service.
   services: [[DnsProviderServiceService, createDnsProvider(zone, logger, (report) => progress(report))]],
   logger,
+  ...(config.traceStdout ? { tracing: true as const } : {}),
 });
 
 const progress = createProgressReporter(connection, logger);
