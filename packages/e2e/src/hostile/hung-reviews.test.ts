@@ -45,6 +45,13 @@ describe("hostile: a review API that hangs, errors and recovers (in-process Toke
         audiences: [AUDIENCE],
         reviewTimeoutMs: REVIEW_TIMEOUT_MS,
       },
+      // Many streams on one connection: the stream caps (tested on their own) are raised so that
+      // this attack meets the check it is about.
+      caps: {
+        maxStreamsPerConnection: 1_000,
+        maxUnregisteredStreamsPerConnection: 1_000,
+        maxUnregisteredStreams: 10_000,
+      },
     });
     good = await startGoodPlugin(operator, { name: "good", token: "good-token" });
   }, 60_000);

@@ -19,6 +19,13 @@ describe("hostile: another identity registering a plugin's name", () => {
     operator = await startOperatorProcess({
       auth: { mode: "proxy-headers" },
       namePolicy: "service-account-name",
+      // Many streams on one connection: the stream caps (tested on their own) are raised so that
+      // this attack meets the check it is about.
+      caps: {
+        maxStreamsPerConnection: 1_000,
+        maxUnregisteredStreamsPerConnection: 1_000,
+        maxUnregisteredStreams: 10_000,
+      },
     });
     good = await startGoodPlugin(operator, { name: "good", headers: { "x-remote-user": sa("good") } });
   }, 60_000);

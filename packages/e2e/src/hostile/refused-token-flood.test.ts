@@ -26,6 +26,13 @@ describe("hostile: a flood of streams with a refused token that never register",
         reviewTimeoutMs: 5_000,
       },
       registerTimeoutMs: 10_000,
+      // Many streams on one connection: the stream caps (tested on their own) are raised so that
+      // this attack meets the check it is about.
+      caps: {
+        maxStreamsPerConnection: 1_000,
+        maxUnregisteredStreamsPerConnection: 1_000,
+        maxUnregisteredStreams: 10_000,
+      },
     });
     good = await startGoodPlugin(operator, { name: "good", token: "good-token" });
   }, 60_000);
