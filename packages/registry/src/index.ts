@@ -1,5 +1,12 @@
 // For operator authors: find plugins, wait for them, and call them.
 
+export type {
+  CallOptions,
+  FacadeMethod,
+  MethodShape,
+  RequestStream,
+  ServiceFacade,
+} from "@operator-plugin-framework/wire";
 export {
   isStatusError,
   type Logger,
@@ -7,7 +14,6 @@ export {
   quietLogger,
 } from "@operator-plugin-framework/wire";
 export { leastInFlight, roundRobin, type SessionPicker } from "./balancer.js";
-export type { CallOptions, FacadeMethod, MethodShape, RequestStream, ServiceFacade } from "./facade.js";
 export type { ClientConstructor, PluginClientOptions, PluginHandle } from "./plugin-handle.js";
 export {
   createPluginRegistry,

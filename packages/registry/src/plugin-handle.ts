@@ -5,15 +5,15 @@ import {
   credentials,
   type MethodDefinition,
 } from "@grpc/grpc-js";
-import type { SessionPicker } from "./balancer.js";
-import { installDirectUnary } from "./direct-unary.js";
 import {
   type CallOptions,
   createFacade,
   type MethodShape,
   type ServiceFacade,
   unaryOnChannel,
-} from "./facade.js";
+} from "@operator-plugin-framework/wire";
+import type { SessionPicker } from "./balancer.js";
+import { installDirectUnary } from "./direct-unary.js";
 import { PoolChannel } from "./pool-channel.js";
 import type { PluginSession } from "./session.js";
 

@@ -48,8 +48,7 @@ export type ServiceFacade<S> = { [K in keyof S]: FacadeMethod<S[K]> };
 
 /*
  * The promise and async-iterable face of a grpc-js client, shared by both
- * directions: the operator calling a plugin (registry's `service()`, which
- * keeps its own copy in registry/src/facade.ts until the two are merged) and a
+ * directions: the operator calling a plugin (registry's `service()`) and a
  * plugin calling its operator's host services (client's `hostService()`).
  */
 
