@@ -170,7 +170,7 @@ describe("opf against the demo's operator and plugin", () => {
 
     expect(described.code).toBe(0);
     expect(described.stdout).toContain("Name:      aws\nSessions:  1\n");
-    expect(described.stdout).toContain("  Protocol:   revision 1\n");
+    expect(described.stdout).toContain("  Protocol:   revision 2\n");
     for (const method of ["CreateRecord", "UpdateRecord", "DeleteRecord"])
       expect(described.stdout).toContain(`    example.v1.DnsProviderService/${method} (unary)\n`);
     expect(described.stdout).toContain("    example.v1.DnsProviderService/WatchZone (server-streaming)\n");
