@@ -19,12 +19,10 @@ const plugin = await startTestPlugin({
   maxSendMessageSize: limit,
   services: [[TestServiceService, testService]],
 });
-const client = op.registry
-  .get("ab")
-  .client(TestServiceClient, {
-    "grpc.max_receive_message_length": limit,
-    "grpc.max_send_message_length": limit,
-  });
+const client = op.registry.get("ab").client(TestServiceClient, {
+  "grpc.max_receive_message_length": limit,
+  "grpc.max_send_message_length": limit,
+});
 const call = (bytes: number) =>
   new Promise<void>((resolve, reject) =>
     client.unaryCall(
