@@ -8,13 +8,27 @@ const projectDirs = ["packages", "examples"].flatMap((parent) =>
   existsSync(parent) ? readdirSync(parent).map((name) => `${parent}/${name}`) : [],
 );
 
+// The packages' own unit tests share one module graph per worker
+// (`isolate: false`): each file otherwise re-imports grpc-js and the generated
+// code in a fresh process, which cost more than the tests themselves (the unit
+// projects ran 2.3x faster without it, 551 tests, same results). A unit test
+// must therefore leave no global state behind: no default prom-client
+// registry, no global tracer provider, no process listeners. The end-to-end
+// and example projects start processes, servers and global providers, so each
+// of their files keeps a fresh worker.
+const isolated = new Set(["packages/e2e", "examples/demo", "examples/operator", "examples/plugin"]);
+
 export default defineConfig({
   resolve: { conditions: ["opf-source"] },
   ssr: { resolve: { conditions: ["opf-source"] } },
   test: {
     projects: projectDirs.map((dir) => ({
       extends: true as const,
-      test: { name: dir.split("/")[1], include: [`${dir}/src/**/*.test.ts`] },
+      test: {
+        name: dir.split("/")[1],
+        include: [`${dir}/src/**/*.test.ts`],
+        isolate: isolated.has(dir),
+      },
     })),
     testTimeout: 20_000,
     hookTimeout: 20_000,
