@@ -1,7 +1,6 @@
-import { type ChildProcess, fork } from "node:child_process";
-import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import type { CoreConfig, CoreReply, CoreRequest } from "./core-protocol.js";
+import { forkIpcChild } from "./ipc-child.js";
 import type { OperatorProcess } from "./operator-process.js";
 import type { CallReport } from "./protocol.js";
 
@@ -17,61 +16,16 @@ const main = fileURLToPath(new URL("./core-operator-child.ts", import.meta.url))
 
 /** Forks the core operator child with `--expose-gc` and resolves once it listens. */
 export async function startCoreOperator(config: CoreConfig = {}): Promise<CoreOperatorProcess> {
-  const child: ChildProcess = fork(main, [], {
-    execArgv: ["--conditions=opf-source", "--import", "tsx", "--expose-gc"],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  const exited = once(child, "exit");
-  // One request in flight at a time: replies come back in order.
-  let queue: Promise<unknown> = Promise.resolve();
-  function ask<T extends CoreReply["type"]>(
-    request: CoreRequest,
-    expect: T,
-  ): Promise<Extract<CoreReply, { type: T }>> {
-    const next = queue.then(
-      () =>
-        new Promise<Extract<CoreReply, { type: T }>>((resolve, reject) => {
-          const onMessage = (reply: CoreReply) => {
-            if (reply.type !== expect && reply.type !== "failed") return;
-            cleanup();
-            if (reply.type === "failed") reject(new Error(`operator child: ${reply.error}`));
-            else resolve(reply as Extract<CoreReply, { type: T }>);
-          };
-          const onExit = (code: number | null) => {
-            cleanup();
-            reject(new Error(`operator child exited (${code}) before answering ${request.type}`));
-          };
-          const cleanup = () => {
-            child.off("message", onMessage);
-            child.off("exit", onExit);
-          };
-          child.on("message", onMessage);
-          child.once("exit", onExit);
-          child.send(request);
-        }),
-    );
-    queue = next.catch(() => {});
-    return next;
-  }
-
+  const child = forkIpcChild<CoreRequest, CoreReply>(main);
+  const ask = child.ask;
   let ready: Extract<CoreReply, { type: "ready" }>;
   try {
     ready = await ask({ type: "start", config }, "ready");
   } catch (err) {
-    child.kill("SIGKILL");
+    child.kill();
     throw err;
   }
-  let stopped: Promise<void> | undefined;
-  const stop = () => {
-    stopped ??= (async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const killer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await ask({ type: "stop" }, "stopped").catch(() => {});
-      await exited;
-      clearTimeout(killer);
-    })();
-    return stopped;
-  };
+  const stop = () => child.stop({ type: "stop" }, "stopped");
   let first: string | undefined;
   const startCallsTo: CoreOperatorProcess["startCallsTo"] = async (name, options = {}) => {
     const { timeoutMs = 5_000, concurrency = 1 } = options;
