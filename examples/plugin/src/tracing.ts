@@ -2,6 +2,10 @@
 // registered globally, so the framework's `tracing: true` spans are recorded,
 // and every ended span written to stdout as one JSON line. Imported only when
 // the flag is set, so a normal run never loads the SDK.
+//
+// examples/operator/src/tracing.ts is the same file, on purpose: each example is
+// copied out on its own as the start of a real project, so the examples share
+// no code. Change both together.
 import { context, propagation, SpanKind, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { ExportResultCode, hrTimeToMilliseconds, W3CTraceContextPropagator } from "@opentelemetry/core";
