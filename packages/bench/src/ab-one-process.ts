@@ -6,8 +6,13 @@
 // them, and only public API common to every version is used (startTestServer,
 // startTestPlugin, registry.get(name).client()). It prints one JSON line:
 // calls/s and CPU µs per call (both ends) for unary 64 B x1, x64 and 1 MiB x4.
+// Alternate the order (AB, BA, ...): the machine's load drifts within a run.
+// With AB_CENSUS=1 (copy buffer-census.ts along), it instead prints to stderr
+// the large buffer allocations and copies per 1 MiB call, by site: exact,
+// where CPU time on a shared machine is not.
 import { TestServiceClient, TestServiceService } from "@operator-plugin-framework/proto/testing";
 import { startTestPlugin, startTestServer } from "@operator-plugin-framework/testkit";
+import { startBufferCensus } from "./buffer-census.js";
 import { testService } from "./services.js";
 
 const limit = 16 * 1024 * 1024;
@@ -50,6 +55,18 @@ async function loop(bytes: number, inflight: number, count: number) {
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   return { rate: Math.round((count / ms) * 1000), cpuUs: +((cpu.user + cpu.system) / count).toFixed(1) };
+}
+if (process.env.AB_CENSUS) {
+  await loop(1 << 20, 4, 8);
+  const census = startBufferCensus();
+  const calls = 20;
+  await loop(1 << 20, 4, calls);
+  census.stop();
+  const mib = (bytes: number) => (bytes / calls / 2 ** 20).toFixed(2);
+  const rows = census.rows();
+  console.error(`MiB per call: ${mib(rows.reduce((n, r) => n + r.bytes, 0))}`);
+  for (const r of rows) console.error(`${mib(r.bytes)}\t${r.kind}\t${r.site}`);
+  process.exit(0);
 }
 await loop(64, 64, 3000);
 await loop(1 << 20, 4, 8);

@@ -1,4 +1,5 @@
 // The benchmark suite: `npm run bench [-- --quick] [-- --profile] [-- --plugins N]` from the repo root.
+// `-- --only scenarios --scenario "1 MiB" --rounds 5` measures one scenario alone.
 // Every measurement runs in worker processes (see layouts.ts); this process only sequences them.
 import { execFileSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -25,12 +26,15 @@ const { values: flags } = parseArgs({
     plugins: { type: "string" },
     rounds: { type: "string" },
     only: { type: "string" },
+    scenario: { type: "string" },
   },
 });
 // `--only scale,mixed`: a subset of the parts, for working on one of them.
 // Quick mode (the CI smoke test) leaves out the reconnect runs: a minute of process restarts.
 const defaultParts = flags.quick ? "scenarios,mixed,scale" : "scenarios,mixed,one-process,reconnect,scale";
 const parts = new Set((flags.only ?? defaultParts).split(","));
+// `--scenario "1 MiB"`: only the scenarios whose name contains it, for A/B work on one of them.
+const picked = (spec: ScenarioSpec) => !flags.scenario || spec.name.includes(flags.scenario);
 const quick = flags.quick!;
 const rounds = Number(flags.rounds ?? (quick ? 3 : 5));
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -75,7 +79,7 @@ if (parts.has("scenarios") || parts.has("mixed")) {
     log(
       `separate processes: caller ${separate.caller.pid}, callee ${separate.callee?.pid}, proxy ${separate.proxy?.pid}`,
     );
-    for (const spec of parts.has("scenarios") ? scenarios(quick) : []) {
+    for (const spec of parts.has("scenarios") ? scenarios(quick).filter(picked) : []) {
       const variants = scenarioVariants(spec, separate.variants);
       const runs = await measureScenario(separate, spec, variants, rounds, log);
       results.push(...summarize(spec, separate.name, runs));
@@ -93,7 +97,7 @@ const oneProcess: ScenarioResult[] = [];
 if (!quick && parts.has("one-process")) {
   const one = await startLayout("one-process", certificates, nodeFlags);
   try {
-    for (const spec of scenarios(quick)) {
+    for (const spec of scenarios(quick).filter(picked)) {
       // Streams need longer: under load the first messages alone can take a second.
       const short: ScenarioSpec = {
         ...spec,
