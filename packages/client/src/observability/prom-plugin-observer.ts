@@ -1,6 +1,8 @@
 import { status } from "@grpc/grpc-js";
 import {
   type CallObserver,
+  type CounterCell,
+  DeferredCounter,
   LabelBound,
   noopCallObserver,
   noopSessionObserver,
@@ -12,6 +14,8 @@ import type { PromClientModule, PromRegistry } from "./prom-types.js";
 export const MAX_TARGET_LABELS = 100;
 /** Call-duration buckets, in seconds: 1 ms to 30 s, as on the operator. */
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** The highest gRPC status code (UNAUTHENTICATED). */
+const MAX_CODE = 16;
 const STATES = ["connecting", "registered", "reconnecting", "rejected", "closed"] as const;
 
 /** What the plugin's metrics hear: link state changes and calls. */
@@ -74,31 +78,51 @@ export function createPromPluginObserver(prom: PromClientModule, registry: PromR
       }),
   );
   const targets = new LabelBound(MAX_TARGET_LABELS);
-  const methods = new Map<string, { service: string; method: string }>();
-  const labelsOf = (path: string) => {
-    let labels = methods.get(path);
-    if (!labels) {
-      const slash = path.lastIndexOf("/");
-      labels = { service: path.slice(1, slash), method: path.slice(slash + 1) };
-      methods.set(path, labels);
+  const handledCells = DeferredCounter.of(handled);
+  const methods = new Map<string, MethodSeries>();
+  const seriesOf = (path: string) => {
+    let series = methods.get(path);
+    if (!series) {
+      series = new MethodSeries(path);
+      methods.set(path, series);
     }
-    return labels;
+    return series;
   };
 
+  /** One method's labels and its handled counts by code, made at its first call. */
+  class MethodSeries {
+    readonly labels: { service: string; method: string };
+    /** By status code, 0 to 16; other codes are rare and looked up. */
+    private readonly handled: CounterCell[] = [];
+    constructor(path: string) {
+      const slash = path.lastIndexOf("/");
+      this.labels = { service: path.slice(1, slash), method: path.slice(slash + 1) };
+    }
+    handledCell(code: number): CounterCell {
+      const known = code >= 0 && code <= MAX_CODE;
+      const cell = known ? this.handled[code] : undefined;
+      if (cell) return cell;
+      const made = handledCells.cell({ ...this.labels, code: status[code] ?? "UNKNOWN" });
+      if (known) this.handled[code] = made;
+      return made;
+    }
+  }
+
+  /** One call: the handled count is a deferred cell (see DeferredCounter); the duration is observed. */
   class PromCall implements CallObserver {
     private readonly startedAt = performance.now();
-    constructor(private readonly labels: { service: string; method: string }) {}
+    constructor(private readonly series: MethodSeries) {}
     messageSent(): void {}
     messageReceived(): void {}
     flowStalled(): void {}
     end(code: number): void {
-      handled.inc({ ...this.labels, code: status[code] ?? "UNKNOWN" });
-      duration.observe(this.labels, (performance.now() - this.startedAt) / 1000);
+      this.series.handledCell(code).value++;
+      duration.observe(this.series.labels, (performance.now() - this.startedAt) / 1000);
     }
   }
 
   return {
-    calls: { ...noopSessionObserver, callStarted: (path) => new PromCall(labelsOf(path)) },
+    calls: { ...noopSessionObserver, callStarted: (path) => new PromCall(seriesOf(path)) },
     stateChanged(target, current) {
       // The connection as a whole reports its end with no target; each address reported its own.
       if (target === "") return;
