@@ -2,6 +2,7 @@ import { type ChannelOptions, credentials, status } from "@grpc/grpc-js";
 import { assertTokenTransportAllowed } from "@operator-plugin-framework/auth/token";
 import {
   buildServiceTable,
+  composeCallObservers,
   composeSessionObservers,
   DEFAULT_SETTINGS,
   defaultLogger,
@@ -15,7 +16,7 @@ import { backoffWithDefaults } from "./backoff.js";
 import { Connection, type ConnectionConfig } from "./connection.js";
 import type { HostServiceCaller } from "./host-client.js";
 import { loadPluginMetrics } from "./observability/load-metrics.js";
-import { SwitchableCallObserver } from "./observability/prom-plugin-observer.js";
+import { type HostCallObserve, SwitchableCallObserver } from "./observability/prom-plugin-observer.js";
 import type { MetricsOption } from "./observability/prom-types.js";
 import { PluginTracing, type TracingOption } from "./observability/tracing.js";
 import type { ServiceEntry } from "./service-entry.js";
@@ -237,12 +238,24 @@ export function connectPlugin<const S extends readonly ServiceEntry[], AllowPart
   const calls = tracing
     ? (sessionId: string) => composeSessionObservers(metrics, tracing.session(sessionId))
     : () => metrics;
-  const config = connectionConfig(options, calls);
+  const hostCall = hostCallObserve(metrics instanceof SwitchableCallObserver ? metrics : undefined, tracing);
+  const config = connectionConfig(options, calls, hostCall);
   const connection = new Connection(config);
   if (options.metrics && metrics instanceof SwitchableCallObserver) {
     void loadPluginMetrics(options.metrics, connection, metrics, config.logger);
   }
   return connection;
+}
+
+/** What observes the plugin's host calls: metrics, tracing, both, or nothing. */
+function hostCallObserve(
+  metrics: SwitchableCallObserver | undefined,
+  tracing: PluginTracing | undefined,
+): HostCallObserve | undefined {
+  if (!tracing) return metrics?.hostCall;
+  if (!metrics) return (method) => tracing.hostCall(method);
+  return (method, offered) =>
+    composeCallObservers(metrics.hostCall(method, offered), tracing.hostCall(method));
 }
 
 /** The options once their types have been checked: `services` is just a list of pairs. */
@@ -252,6 +265,7 @@ type CheckedOptions = Omit<ConnectPluginOptions, "services"> & { services: reado
 function connectionConfig(
   options: CheckedOptions,
   calls: (sessionId: string) => SessionObserver,
+  observeHostCall: HostCallObserve | undefined,
 ): ConnectionConfig {
   checkName(options.name);
   const targets = (typeof options.target === "string" ? [options.target] : [...options.target]).map(
@@ -292,6 +306,7 @@ function connectionConfig(
     hostCalls: {
       maxSendMessageSize: attempt.limits.maxSendMessageSize,
       maxQueued: options.maxQueuedHostCalls ?? 1000,
+      ...(observeHostCall ? { observe: observeHostCall } : {}),
     },
     resolve: options.resolve,
     resolveIntervalMs: options.resolveIntervalMs ?? 30_000,

@@ -71,6 +71,8 @@ export { goCodeName, parseSeedErrorCode, sanitizeCode } from "./status-codes.js"
 export { isPluginOpenedStream } from "./stream-direction.js";
 export { extractTraceContext, injectTraceContext, type OtelApiModule } from "./trace-context.js";
 export {
+  CALLER_ATTRIBUTE,
+  type CallerSide,
   type CallRole,
   createTracingSessionObserver,
   PLUGIN_NAME_ATTRIBUTE,

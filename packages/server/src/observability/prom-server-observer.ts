@@ -1,7 +1,13 @@
 import { status } from "@grpc/grpc-js";
 import type { CallObserver, DrainCause, SessionObserver } from "@operator-plugin-framework/wire";
-import { type CounterCell, DeferredCounter, LabelBound, OTHER } from "@operator-plugin-framework/wire";
-import { type CallLabels, methodLabels } from "./call-labels.js";
+import {
+  type CounterCell,
+  DeferredCounter,
+  LabelBound,
+  type MethodHandler,
+  OTHER,
+} from "@operator-plugin-framework/wire";
+import { type CallLabels, hostCallLabels, methodLabels } from "./call-labels.js";
 import type { PromClientModule, PromRegistry } from "./prom-types.js";
 import type { ObservedSession, ServerObserver } from "./server-observer.js";
 
@@ -14,7 +20,7 @@ export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 
 /** The highest gRPC status code (UNAUTHENTICATED). */
 const MAX_CODE = 16;
-const CALL_LABELS = ["plugin", "service", "method", "type"] as const;
+const CALL_LABELS = ["plugin", "service", "method", "type", "caller"] as const;
 type SessionState = "active" | "retiring" | "draining";
 
 /** The name of a gRPC status code, "OK", "NOT_FOUND"...; the label value of `code`. */
@@ -54,10 +60,14 @@ export function createPromServerObserver(prom: PromClientModule, registry: PromR
       "(unregistered_streams_per_connection, unregistered_streams, sessions_per_identity).",
     ["reason"],
   );
-  const started = counter("pluginframework_calls_started_total", "Calls started to plugins.", CALL_LABELS);
+  const started = counter(
+    "pluginframework_calls_started_total",
+    "Calls started on plugin sessions: by the operator (caller=operator) or by the plugin, to a host service (caller=plugin).",
+    CALL_LABELS,
+  );
   const handled = counter(
     "pluginframework_calls_handled_total",
-    "Calls to plugins completed, by status code.",
+    "Calls on plugin sessions completed, by caller and status code.",
     [...CALL_LABELS, "code"],
   );
   const duration = get(
@@ -65,7 +75,7 @@ export function createPromServerObserver(prom: PromClientModule, registry: PromR
     () =>
       new prom.Histogram({
         name: "pluginframework_call_duration_seconds",
-        help: "Time from the start of a call to a plugin to its status.",
+        help: "Time from the start of a call on a plugin session to its status, by caller.",
         labelNames: CALL_LABELS,
         buckets: DURATION_BUCKETS,
         registers,
@@ -177,6 +187,8 @@ export function createPromServerObserver(prom: PromClientModule, registry: PromR
     private readonly other: CallLabels;
     /** The series of the methods called so far: at most the announced ones, plus `other`. */
     private readonly series = new Map<CallLabels, MethodSeries>();
+    /** Labels of the host services' methods this plugin called (only served ones reach here). */
+    private readonly hostByPath = new Map<string, CallLabels>();
     private readonly traffic: TrafficSeries;
 
     constructor(
@@ -191,7 +203,17 @@ export function createPromServerObserver(prom: PromClientModule, registry: PromR
       sessions.inc({ plugin, state: this.state });
     }
     callStarted(method: string): CallObserver {
-      const labels = this.byPath.get(method) ?? this.other;
+      return this.start(this.byPath.get(method) ?? this.other);
+    }
+    hostCallStarted(method: string, kind: MethodHandler["kind"]): CallObserver {
+      let labels = this.hostByPath.get(method);
+      if (!labels) {
+        labels = hostCallLabels(this.plugin, method, kind, methods);
+        this.hostByPath.set(method, labels);
+      }
+      return this.start(labels);
+    }
+    private start(labels: CallLabels): CallObserver {
       let series = this.series.get(labels);
       if (!series) {
         series = new MethodSeries(labels);
