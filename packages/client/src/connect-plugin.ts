@@ -7,9 +7,11 @@ import {
   DEFAULT_SETTINGS,
   defaultLogger,
   type Logger,
+  MAX_FILE_DESCRIPTOR_SET_BYTES,
   noopSessionObserver,
   PluginFrameworkError,
   type SessionObserver,
+  splitFileDescriptorSet,
   validatePluginName,
 } from "@operator-plugin-framework/wire";
 import { backoffWithDefaults } from "./backoff.js";
@@ -135,6 +137,17 @@ export interface ConnectPluginOptions<
   maxQueuedHostCalls?: number;
   /** On close or drain, time in-flight calls have to finish. Default 10 000 ms. */
   drainGraceMs?: number;
+  /**
+   * The descriptors of the plugin's services: a serialized
+   * google.protobuf.FileDescriptorSet with the files they need, imports
+   * included, as `buf build -o set.binpb` or `protoc --include_imports
+   * --descriptor_set_out=set.binpb` write it (pass the file's bytes:
+   * `readFileSync("set.binpb")`). Announced at registration, so that tools
+   * such as `opf call` can encode and decode the plugin's messages without
+   * its .proto files. At most 1 MiB (`MAX_FILE_DESCRIPTOR_SET_BYTES`); a
+   * larger or malformed set throws INVALID_ARGUMENT here. Default: none.
+   */
+  fileDescriptorSet?: Uint8Array;
   /**
    * Closes the connection when aborted, as `close()` does. The listener is
    * removed on close, so one signal can serve any number of connections.
@@ -317,6 +330,28 @@ function connectionConfig(
   };
 }
 
+/** A descriptor set the operator would ignore on every attempt fails here, once. */
+function checkFileDescriptorSet(bytes: Uint8Array | undefined): Buffer {
+  if (!bytes || bytes.length === 0) return Buffer.alloc(0);
+  const how =
+    'make one with "buf build -o set.binpb" or "protoc --include_imports --descriptor_set_out=set.binpb"';
+  if (bytes.length > MAX_FILE_DESCRIPTOR_SET_BYTES) {
+    throw new PluginFrameworkError(
+      status.INVALID_ARGUMENT,
+      `connectPlugin: fileDescriptorSet is ${bytes.length} bytes, over the limit of ${MAX_FILE_DESCRIPTOR_SET_BYTES}; ` +
+        "include only the files the plugin's services need (buf build --path, or protoc with just their .proto files)",
+    );
+  }
+  const files = splitFileDescriptorSet(bytes);
+  if (typeof files === "string") {
+    throw new PluginFrameworkError(
+      status.INVALID_ARGUMENT,
+      `connectPlugin: fileDescriptorSet is not a serialized google.protobuf.FileDescriptorSet (${files}); ${how}`,
+    );
+  }
+  return Buffer.from(bytes);
+}
+
 /** A name the operator would refuse on every attempt fails here, once. */
 function checkName(name: unknown): void {
   if (typeof name !== "string" || name === "") {
@@ -340,6 +375,7 @@ function checkName(name: unknown): void {
 function attemptConfig(
   options: CheckedOptions,
 ): Omit<AttemptConfig, "onRegistered" | "onDrain" | "onHostCapacity" | "calls"> {
+  const fileDescriptorSet = checkFileDescriptorSet(options.fileDescriptorSet);
   const { handlers, descriptors } = buildServiceTable(options.services, {
     owner: `plugin "${options.name}"`,
     allowPartialImplementation: options.allowPartialImplementation ?? false,
@@ -352,6 +388,7 @@ function attemptConfig(
     labels: { ...options.labels },
     handlers,
     descriptors,
+    fileDescriptorSet,
     localSettings: { ...DEFAULT_SETTINGS, maxMessageSize: maxReceive, maxConcurrentStreams: maxConcurrent },
     limits: {
       maxReceiveMessageSize: maxReceive,

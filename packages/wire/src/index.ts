@@ -17,6 +17,11 @@ export {
 export { type CounterCell, DeferredCounter, type PromCounterLike } from "./deferred-counter.js";
 export { isStatusError, PluginFrameworkError, protocolViolation } from "./errors.js";
 export {
+  fileDescriptorName,
+  MAX_FILE_DESCRIPTOR_SET_BYTES,
+  splitFileDescriptorSet,
+} from "./file-descriptor-set.js";
+export {
   DEFAULT_MAX_QUEUED_CONTROL,
   FrameScheduler,
   type FrameSchedulerOptions,
