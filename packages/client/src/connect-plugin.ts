@@ -164,8 +164,9 @@ export interface ConnectPluginOptions<
   logger?: Logger;
   /**
    * Prometheus metrics (`pluginframework_plugin_*`: connection state per
-   * operator address, reconnect attempts, calls handled by service, method
-   * and code, call duration). `true` registers them in prom-client's default
+   * operator address, reconnect attempts, calls handled by service, method,
+   * caller and code, call duration; `caller="plugin"` for the plugin's own
+   * host calls, `"operator"` for the calls it handles). `true` registers them in prom-client's default
    * registry; `{ registry }` in yours. prom-client is an optional peer
    * dependency (`npm install prom-client@^15`), imported when the connection
    * opens; if it is missing the plugin logs an error and serves without
@@ -180,7 +181,10 @@ export interface ConnectPluginOptions<
    * `pluginframework.plugin.name`, `pluginframework.session.id`) whose parent
    * is the operator's span from the call's metadata (read through the global
    * propagator: W3C `traceparent`/`tracestate` with the SDK's defaults), and
-   * the handler runs inside it, so spans it starts are its children. `true`
+   * the handler runs inside it, so spans it starts are its children. Each
+   * host call gets a CLIENT span, the child of the context active when it
+   * starts, whose context goes to the operator (`pluginframework.caller`:
+   * "plugin"; "operator" on the others). `true`
    * uses the global tracer provider; `{ tracerProvider }` yours.
    * @opentelemetry/api is an optional peer dependency (`npm install
    * @opentelemetry/api@^1.9`), imported when the connection opens; if it is
