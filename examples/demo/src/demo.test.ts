@@ -67,7 +67,7 @@ describe("the demo", () => {
     expect(output).toMatch(/curl http:\/\/127\.0\.0\.1:\d+\/metrics/);
     expect(output).toMatch(/^ {4}pluginframework_sessions\{plugin="aws",state="active"\} 1$/m);
     expect(output).toMatch(
-      /^ {4}pluginframework_calls_handled_total\{plugin="gcp",service="example\.v1\.DnsProviderService",method="UpdateRecord",type="unary",code="OK"\} 1$/m,
+      /^ {4}pluginframework_calls_handled_total\{plugin="gcp",service="example\.v1\.DnsProviderService",method="UpdateRecord",type="unary",caller="operator",code="OK"\} 1$/m,
     );
     expect(output).toMatch(/^ {4}NAME +VERSION +IDENTITY/m);
     expect(output).toMatch(

@@ -2,6 +2,8 @@
 // variant: the OpenTelemetry SDK with the context manager and propagator it
 // registers, and a batch processor whose spans go nowhere, so the measured
 // cost is the framework's and the SDK's, not an exporter's I/O.
+// OPF_BENCH_OBSERVED=metrics (or =tracing) turns on only that half, to tell
+// their costs apart; the target is judged with both.
 import { context, propagation } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { ExportResultCode, W3CTraceContextPropagator } from "@opentelemetry/core";
@@ -25,7 +27,11 @@ export function observabilityOn() {
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(discard)] });
   }
-  return { metrics: true, tracing: { tracerProvider: provider } } as const;
+  const only = process.env.OPF_BENCH_OBSERVED;
+  return {
+    ...(only === "tracing" ? {} : { metrics: true as const }),
+    ...(only === "metrics" ? {} : { tracing: { tracerProvider: provider } }),
+  };
 }
 
 /** Flushes and stops the tracer provider, if one was set up. */

@@ -11,7 +11,7 @@ import { CliError, ExitCode } from "./exit-codes.js";
 export interface AdminConnection {
   listPlugins(): Promise<PluginInfo[]>;
   describePlugin(name: string): Promise<PluginInfo>;
-  /** The operator's descriptors: a serialized google.protobuf.FileDescriptorSet. */
+  /** The operator's and its plugins' descriptors: a serialized google.protobuf.FileDescriptorSet. */
   fileDescriptorSet(): Promise<Buffer>;
   callPlugin(request: {
     plugin: string;

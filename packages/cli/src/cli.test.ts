@@ -81,7 +81,7 @@ describe("opf call with the operator's descriptors instead of --proto", () => {
       const unknown = capture();
       expect(await runCli(["--admin", address, "call", "aws", "example.v1.Nope/X"], unknown.io)).toBe(2);
       expect(unknown.stderr()).toBe(
-        "opf: service example.v1.Nope is not defined in the operator's descriptors (pass --proto to use your own .proto files)\n",
+        "opf: service example.v1.Nope is not defined in the descriptors of the operator and its plugins (pass --proto to use your own .proto files)\n",
       );
     } finally {
       await plugin.close();
@@ -297,7 +297,7 @@ describe("opf against a running operator's admin service", () => {
     const argv = ["--admin", address, "call", "aws", "example.v1.GreeterService/SayHello", "--data", "{}"];
     expect(await runCli(argv, io)).toBe(2);
     expect(stderr()).toBe(
-      "opf: the message types of /example.v1.GreeterService/SayHello are unknown: the operator serves no descriptors, so pass its service's .proto file with --proto (and -I for the directories its imports live in)\n",
+      "opf: the message types of /example.v1.GreeterService/SayHello are unknown: neither the operator nor a plugin announced descriptors (connectPlugin's fileDescriptorSet option), so pass its service's .proto file with --proto (and -I for the directories its imports live in)\n",
     );
   });
 

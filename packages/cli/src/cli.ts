@@ -25,7 +25,8 @@ Commands:
   call NAME SERVICE/METHOD [--data JSON] [--proto FILE [-I DIR]] [--timeout MS] [-H 'key: value']
                                          call a unary or server-streaming method through the plugin's session;
                                          replies print as JSON, one per line. Message types come from --proto,
-                                         else from the operator's descriptors (its admin fileDescriptorSet)
+                                         else from the descriptors of the operator (its admin fileDescriptorSet)
+                                         and its plugins (connectPlugin's fileDescriptorSet)
   watch                                  registrations and removals as they happen (Ctrl-C to stop)
 
 Options:
@@ -147,7 +148,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-/** The operator's descriptors; without them, the message types are unknown: a usage error naming --proto. */
+/** The descriptors of the operator and its plugins; without them, the message types are unknown: a usage error naming --proto. */
 async function operatorDescriptors(admin: AdminConnection, method: string): Promise<Buffer> {
   try {
     return await admin.fileDescriptorSet();
@@ -155,7 +156,7 @@ async function operatorDescriptors(admin: AdminConnection, method: string): Prom
     if (err instanceof CliError && err.exitCode === ExitCode.failed && /^NOT_FOUND: /.test(err.message)) {
       throw new CliError(
         ExitCode.usage,
-        `the message types of ${method} are unknown: the operator serves no descriptors, so pass its service's .proto file with --proto (and -I for the directories its imports live in)`,
+        `the message types of ${method} are unknown: neither the operator nor a plugin announced descriptors (connectPlugin's fileDescriptorSet option), so pass its service's .proto file with --proto (and -I for the directories its imports live in)`,
       );
     }
     throw err;

@@ -42,10 +42,14 @@ export function methodCodecFromDescriptors(fileDescriptorSet: Uint8Array, method
   } catch (err) {
     throw new CliError(
       ExitCode.failed,
-      `the operator's descriptors cannot be read (${(err as Error).message}); pass the service's .proto file with --proto`,
+      `the descriptors of the operator and its plugins cannot be read (${(err as Error).message}); pass the service's .proto file with --proto`,
     );
   }
-  return methodCodec(root, method, "the operator's descriptors (pass --proto to use your own .proto files)");
+  return methodCodec(
+    root,
+    method,
+    "the descriptors of the operator and its plugins (pass --proto to use your own .proto files)",
+  );
 }
 
 function loadProtoFiles(protoFiles: string[], importPaths: string[]): protobuf.Root {

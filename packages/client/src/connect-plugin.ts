@@ -2,20 +2,23 @@ import { type ChannelOptions, credentials, status } from "@grpc/grpc-js";
 import { assertTokenTransportAllowed } from "@operator-plugin-framework/auth/token";
 import {
   buildServiceTable,
+  composeCallObservers,
   composeSessionObservers,
   DEFAULT_SETTINGS,
   defaultLogger,
   type Logger,
+  MAX_FILE_DESCRIPTOR_SET_BYTES,
   noopSessionObserver,
   PluginFrameworkError,
   type SessionObserver,
+  splitFileDescriptorSet,
   validatePluginName,
 } from "@operator-plugin-framework/wire";
 import { backoffWithDefaults } from "./backoff.js";
 import { Connection, type ConnectionConfig } from "./connection.js";
 import type { HostServiceCaller } from "./host-client.js";
 import { loadPluginMetrics } from "./observability/load-metrics.js";
-import { SwitchableCallObserver } from "./observability/prom-plugin-observer.js";
+import { type HostCallObserve, SwitchableCallObserver } from "./observability/prom-plugin-observer.js";
 import type { MetricsOption } from "./observability/prom-types.js";
 import { PluginTracing, type TracingOption } from "./observability/tracing.js";
 import type { ServiceEntry } from "./service-entry.js";
@@ -135,6 +138,17 @@ export interface ConnectPluginOptions<
   /** On close or drain, time in-flight calls have to finish. Default 10 000 ms. */
   drainGraceMs?: number;
   /**
+   * The descriptors of the plugin's services: a serialized
+   * google.protobuf.FileDescriptorSet with the files they need, imports
+   * included, as `buf build -o set.binpb` or `protoc --include_imports
+   * --descriptor_set_out=set.binpb` write it (pass the file's bytes:
+   * `readFileSync("set.binpb")`). Announced at registration, so that tools
+   * such as `opf call` can encode and decode the plugin's messages without
+   * its .proto files. At most 1 MiB (`MAX_FILE_DESCRIPTOR_SET_BYTES`); a
+   * larger or malformed set throws INVALID_ARGUMENT here. Default: none.
+   */
+  fileDescriptorSet?: Uint8Array;
+  /**
    * Closes the connection when aborted, as `close()` does. The listener is
    * removed on close, so one signal can serve any number of connections.
    * Default: none.
@@ -150,8 +164,9 @@ export interface ConnectPluginOptions<
   logger?: Logger;
   /**
    * Prometheus metrics (`pluginframework_plugin_*`: connection state per
-   * operator address, reconnect attempts, calls handled by service, method
-   * and code, call duration). `true` registers them in prom-client's default
+   * operator address, reconnect attempts, calls handled by service, method,
+   * caller and code, call duration; `caller="plugin"` for the plugin's own
+   * host calls, `"operator"` for the calls it handles). `true` registers them in prom-client's default
    * registry; `{ registry }` in yours. prom-client is an optional peer
    * dependency (`npm install prom-client@^15`), imported when the connection
    * opens; if it is missing the plugin logs an error and serves without
@@ -166,7 +181,10 @@ export interface ConnectPluginOptions<
    * `pluginframework.plugin.name`, `pluginframework.session.id`) whose parent
    * is the operator's span from the call's metadata (read through the global
    * propagator: W3C `traceparent`/`tracestate` with the SDK's defaults), and
-   * the handler runs inside it, so spans it starts are its children. `true`
+   * the handler runs inside it, so spans it starts are its children. Each
+   * host call gets a CLIENT span, the child of the context active when it
+   * starts, whose context goes to the operator (`pluginframework.caller`:
+   * "plugin"; "operator" on the others). `true`
    * uses the global tracer provider; `{ tracerProvider }` yours.
    * @opentelemetry/api is an optional peer dependency (`npm install
    * @opentelemetry/api@^1.9`), imported when the connection opens; if it is
@@ -237,12 +255,24 @@ export function connectPlugin<const S extends readonly ServiceEntry[], AllowPart
   const calls = tracing
     ? (sessionId: string) => composeSessionObservers(metrics, tracing.session(sessionId))
     : () => metrics;
-  const config = connectionConfig(options, calls);
+  const hostCall = hostCallObserve(metrics instanceof SwitchableCallObserver ? metrics : undefined, tracing);
+  const config = connectionConfig(options, calls, hostCall);
   const connection = new Connection(config);
   if (options.metrics && metrics instanceof SwitchableCallObserver) {
     void loadPluginMetrics(options.metrics, connection, metrics, config.logger);
   }
   return connection;
+}
+
+/** What observes the plugin's host calls: metrics, tracing, both, or nothing. */
+function hostCallObserve(
+  metrics: SwitchableCallObserver | undefined,
+  tracing: PluginTracing | undefined,
+): HostCallObserve | undefined {
+  if (!tracing) return metrics?.hostCall;
+  if (!metrics) return (method) => tracing.hostCall(method);
+  return (method, offered) =>
+    composeCallObservers(metrics.hostCall(method, offered), tracing.hostCall(method));
 }
 
 /** The options once their types have been checked: `services` is just a list of pairs. */
@@ -252,6 +282,7 @@ type CheckedOptions = Omit<ConnectPluginOptions, "services"> & { services: reado
 function connectionConfig(
   options: CheckedOptions,
   calls: (sessionId: string) => SessionObserver,
+  observeHostCall: HostCallObserve | undefined,
 ): ConnectionConfig {
   checkName(options.name);
   const targets = (typeof options.target === "string" ? [options.target] : [...options.target]).map(
@@ -292,6 +323,7 @@ function connectionConfig(
     hostCalls: {
       maxSendMessageSize: attempt.limits.maxSendMessageSize,
       maxQueued: options.maxQueuedHostCalls ?? 1000,
+      ...(observeHostCall ? { observe: observeHostCall } : {}),
     },
     resolve: options.resolve,
     resolveIntervalMs: options.resolveIntervalMs ?? 30_000,
@@ -300,6 +332,28 @@ function connectionConfig(
     signal: options.signal,
     logger: options.logger ?? defaultLogger,
   };
+}
+
+/** A descriptor set the operator would ignore on every attempt fails here, once. */
+function checkFileDescriptorSet(bytes: Uint8Array | undefined): Buffer {
+  if (!bytes || bytes.length === 0) return Buffer.alloc(0);
+  const how =
+    'make one with "buf build -o set.binpb" or "protoc --include_imports --descriptor_set_out=set.binpb"';
+  if (bytes.length > MAX_FILE_DESCRIPTOR_SET_BYTES) {
+    throw new PluginFrameworkError(
+      status.INVALID_ARGUMENT,
+      `connectPlugin: fileDescriptorSet is ${bytes.length} bytes, over the limit of ${MAX_FILE_DESCRIPTOR_SET_BYTES}; ` +
+        "include only the files the plugin's services need (buf build --path, or protoc with just their .proto files)",
+    );
+  }
+  const files = splitFileDescriptorSet(bytes);
+  if (typeof files === "string") {
+    throw new PluginFrameworkError(
+      status.INVALID_ARGUMENT,
+      `connectPlugin: fileDescriptorSet is not a serialized google.protobuf.FileDescriptorSet (${files}); ${how}`,
+    );
+  }
+  return Buffer.from(bytes);
 }
 
 /** A name the operator would refuse on every attempt fails here, once. */
@@ -325,6 +379,7 @@ function checkName(name: unknown): void {
 function attemptConfig(
   options: CheckedOptions,
 ): Omit<AttemptConfig, "onRegistered" | "onDrain" | "onHostCapacity" | "calls"> {
+  const fileDescriptorSet = checkFileDescriptorSet(options.fileDescriptorSet);
   const { handlers, descriptors } = buildServiceTable(options.services, {
     owner: `plugin "${options.name}"`,
     allowPartialImplementation: options.allowPartialImplementation ?? false,
@@ -337,6 +392,7 @@ function attemptConfig(
     labels: { ...options.labels },
     handlers,
     descriptors,
+    fileDescriptorSet,
     localSettings: { ...DEFAULT_SETTINGS, maxMessageSize: maxReceive, maxConcurrentStreams: maxConcurrent },
     limits: {
       maxReceiveMessageSize: maxReceive,

@@ -11,6 +11,7 @@ import type { Backoff } from "./backoff.js";
 import type { ConnectionState, PluginConnection, RegisteredOptions } from "./connect-plugin.js";
 import { type ClientConstructor, type HostClientOptions, HostServices } from "./host-client.js";
 import type { HostRoute } from "./host-router.js";
+import type { HostCallObserve } from "./observability/prom-plugin-observer.js";
 import type { ParsedTarget } from "./target.js";
 import { TargetLink, type TargetLinkOptions } from "./target-link.js";
 import { type Resolve, systemResolve, TargetResolver } from "./target-resolver.js";
@@ -24,8 +25,8 @@ export interface ConnectionConfig {
     target: ParsedTarget,
     grpcTarget: string,
   ) => Omit<TargetLinkOptions, "onState" | "onHostCapacity">;
-  /** Bounds of the plugin's host-service calls. */
-  hostCalls: { maxSendMessageSize: number; maxQueued: number };
+  /** Bounds of the plugin's host-service calls, and what observes them (metrics, tracing). */
+  hostCalls: { maxSendMessageSize: number; maxQueued: number; observe?: HostCallObserve };
   /** Resolves a `dns+` target's host to addresses. Default: the system resolver. */
   resolve: Resolve | undefined;
   resolveIntervalMs: number;
@@ -89,12 +90,15 @@ export class Connection implements PluginConnection {
 
   constructor(private readonly config: ConnectionConfig) {
     this.latest = { state: "connecting", attempt: 1, target: config.targets[0]!.grpcTarget };
-    this.hostServices = new HostServices({
-      pluginName: config.name,
-      routes: () => this.hostRoutes(),
-      maxSendMessageSize: config.hostCalls.maxSendMessageSize,
-      maxQueued: config.hostCalls.maxQueued,
-    });
+    this.hostServices = new HostServices(
+      {
+        pluginName: config.name,
+        routes: () => this.hostRoutes(),
+        maxSendMessageSize: config.hostCalls.maxSendMessageSize,
+        maxQueued: config.hostCalls.maxQueued,
+      },
+      config.hostCalls.observe,
+    );
     if (config.signal?.aborted) {
       // Aborted before it started: nothing to open, nothing to release.
       this.latest = { state: "closed", target: "" };

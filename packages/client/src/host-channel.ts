@@ -1,5 +1,6 @@
 import { connectivityState } from "@grpc/grpc-js";
 import {
+  type CallObserver,
   type ChannelCall,
   type ChannelInterface,
   type ChannelRef,
@@ -14,11 +15,15 @@ import type { HostRouter } from "./host-router.js";
  * on it unchanged. The operator's counterpart is registry's PoolChannel.
  */
 export class HostChannel implements ChannelInterface {
-  constructor(private readonly router: HostRouter) {}
+  constructor(
+    private readonly router: HostRouter,
+    /** Watches each call (metrics, tracing); called as the call starts, in the caller's context. */
+    private readonly observe?: (method: string) => CallObserver,
+  ) {}
 
   createCall(...[method, deadline]: Parameters<ChannelInterface["createCall"]>): ChannelCall {
     const ms = deadline instanceof Date ? deadline.getTime() : deadline;
-    return new OutgoingCall(this.router, method, ms);
+    return new OutgoingCall(this.router, method, ms, this.observe?.(method));
   }
 
   close(): void {}

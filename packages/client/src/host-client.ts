@@ -14,6 +14,7 @@ import {
 } from "@operator-plugin-framework/wire";
 import { HostChannel } from "./host-channel.js";
 import { HostRouter, type HostRouterOptions } from "./host-router.js";
+import type { HostCallObserve } from "./observability/prom-plugin-observer.js";
 
 /** The constructor shape of ts-proto (`outputServices=grpc-js`) and makeGenericClientConstructor clients. */
 export type ClientConstructor<C> = new (
@@ -70,9 +71,11 @@ export class HostServices implements HostServiceCaller {
   private readonly channel: HostChannel;
   private generic: Client | undefined;
 
-  constructor(options: HostRouterOptions) {
+  constructor(options: HostRouterOptions, observe?: HostCallObserve) {
     this.router = new HostRouter(options);
-    this.channel = new HostChannel(this.router);
+    const router = this.router;
+    const offered = (method: string) => router.offers(method);
+    this.channel = new HostChannel(this.router, observe && ((method) => observe(method, offered)));
   }
 
   host<C>(ctor: ClientConstructor<C>, options: HostClientOptions = {}): C {

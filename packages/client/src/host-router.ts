@@ -97,6 +97,12 @@ export class HostRouter implements StreamBroker {
     return undefined;
   }
 
+  /** True when a registered operator session announced the service of `method`: its metrics label. */
+  offers(method: string): boolean {
+    for (const route of this.options.routes()) if (route.hostStreams?.offers(method)) return true;
+    return false;
+  }
+
   withdraw(call: OutgoingCall): void {
     this.waiting.delete(call);
   }

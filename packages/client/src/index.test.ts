@@ -5,6 +5,7 @@ import * as client from "./index.js";
 describe("the client's entry point", () => {
   it("exports the curated runtime names and nothing internal", () => {
     expect(Object.keys(client).sort()).toEqual([
+      "MAX_FILE_DESCRIPTOR_SET_BYTES",
       "PluginFrameworkError",
       "closeOnSignals",
       "connectPlugin",

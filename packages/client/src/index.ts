@@ -49,3 +49,6 @@ export {
   PluginFrameworkError,
   quietLogger,
 } from "@operator-plugin-framework/wire";
+
+/** The largest `fileDescriptorSet` connectPlugin announces: 1 MiB. */
+export { MAX_FILE_DESCRIPTOR_SET_BYTES } from "@operator-plugin-framework/wire";

@@ -39,6 +39,8 @@ export interface AttemptConfig {
   labels: Readonly<Record<string, string>>;
   handlers: ReadonlyMap<string, MethodHandler>;
   descriptors: ServiceDescriptor[];
+  /** A serialized FileDescriptorSet of the services, or empty: announced at register, for tools. */
+  fileDescriptorSet: Buffer;
   localSettings: Required<Settings>;
   limits: ServeLimits;
   host: string;
@@ -143,7 +145,7 @@ export class SessionAttempt {
           services: this.config.descriptors,
           settings: this.config.localSettings,
           labels: { ...this.config.labels },
-          fileDescriptorSet: Buffer.alloc(0),
+          fileDescriptorSet: this.config.fileDescriptorSet,
         },
       },
     });

@@ -19,7 +19,13 @@ const SCRIPT = [
   })),
   { name: "slow", delayMs: 2_000, timeoutMs: 50, code: status.DEADLINE_EXCEEDED },
 ];
-const callLabels = { plugin: "aws", service: "example.v1.GreeterService", method: "SayHello", type: "unary" };
+const callLabels = {
+  plugin: "aws",
+  service: "example.v1.GreeterService",
+  method: "SayHello",
+  type: "unary",
+  caller: "operator",
+};
 
 /** The value of one series of a metric, or undefined if the series does not exist. */
 async function value(registry: Registry, name: string, labels: Record<string, string>) {
@@ -86,7 +92,7 @@ describe("operator metrics after a scripted sequence", () => {
     expect(await handled("DEADLINE_EXCEEDED")).toBe(1);
     const text = await registry.metrics();
     expect(text).toContain(
-      'pluginframework_call_duration_seconds_count{plugin="aws",service="example.v1.GreeterService",method="SayHello",type="unary"} 10',
+      'pluginframework_call_duration_seconds_count{plugin="aws",service="example.v1.GreeterService",method="SayHello",type="unary",caller="operator"} 10',
     );
     const sum = Number(/pluginframework_call_duration_seconds_sum\{[^}]*\} (\S+)/.exec(text)?.[1]);
     // The deadline-exceeded call alone lasted its 50 ms timeout.

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { createGreeter } from "./greeter-impl.js";
 
 const sayHello = GreeterServiceService.sayHello;
-const method = { service: "example.v1.GreeterService", method: "SayHello" };
+const method = { service: "example.v1.GreeterService", method: "SayHello", caller: "operator" };
 
 async function series(registry: Registry, name: string) {
   const { values } = await registry.getSingleMetric(name)!.get();
@@ -38,7 +38,7 @@ describe("plugin metrics", () => {
         { ...method, code: "FAILED_PRECONDITION", value: 1 },
       ]);
       expect(await registry.metrics()).toContain(
-        'pluginframework_plugin_call_duration_seconds_count{service="example.v1.GreeterService",method="SayHello"} 10',
+        'pluginframework_plugin_call_duration_seconds_count{service="example.v1.GreeterService",method="SayHello",caller="operator"} 10',
       );
     } finally {
       await plugin.close();

@@ -98,6 +98,7 @@ describe("tracing across the tunnel and two processes", () => {
         "rpc.grpc.status_code": status.OK,
         "pluginframework.plugin.name": "traced",
         "pluginframework.session.id": sessionId,
+        "pluginframework.caller": "operator",
       });
 
       expect(handler).toMatchObject({
@@ -112,6 +113,7 @@ describe("tracing across the tunnel and two processes", () => {
           "rpc.grpc.status_code": status.OK,
           "pluginframework.plugin.name": "traced",
           "pluginframework.session.id": sessionId,
+          "pluginframework.caller": "operator",
         },
       });
       expect(work).toMatchObject({ traceId, parentSpanId: handler.spanId });

@@ -4,7 +4,10 @@ import {
   HandlerCalls,
   type Logger,
   type NegotiatedSettings,
+  noopCallObserver,
+  noopSessionObserver,
   type SessionLimits,
+  type SessionObserver,
 } from "@operator-plugin-framework/wire";
 import { attachHostCallContext, type HostCallAuthorizer, hostCallAdmission } from "./host-call-context.js";
 import type { HostServices } from "./host-services.js";
@@ -25,6 +28,8 @@ export interface HostCallSession {
   readonly settings: NegotiatedSettings;
   readonly limits: SessionLimits;
   readonly peerLabel: string;
+  /** Watches the session; its `hostCallStarted` sees the host calls. Read at each call. */
+  readonly observer: SessionObserver;
 }
 
 /**
@@ -40,16 +45,24 @@ export function createHostCalls(
   onRelease: () => void,
 ): HandlerCalls {
   const context = { pluginName: session.name, identity: session.identity, sessionId: session.id };
+  const { handlers } = serving.services;
+  // Only calls with a handler are observed, so `kind` is always found.
+  const hostObserver: SessionObserver = {
+    ...noopSessionObserver,
+    callStarted: (method, incoming) =>
+      session.observer.hostCallStarted?.(method, handlers.get(method)?.kind ?? "unary", incoming) ??
+      noopCallObserver,
+  };
   return new HandlerCalls({
-    handlers: serving.services.handlers,
+    handlers,
     scheduler: session.scheduler,
     settings: session.settings,
     limits: session.limits,
     peer: session.peerLabel,
     host: authority,
-    // No observer: the session observer counts calls *to* the plugin, labelled by the
-    // methods it announced, where host calls would pass for calls to "other".
-    // Counting them needs a direction the observer does not have yet.
+    // The session observer's host-call hook, not its callStarted: the latter
+    // counts calls *to* the plugin, labelled by the methods the plugin announced.
+    observer: () => hostObserver,
     unimplemented: (method) => serving.services.unimplemented(method),
     overLimit: (open, limit) =>
       `plugin "${session.name}" has ${open} host-service calls open, the operator's limit ` +

@@ -16,6 +16,7 @@ import {
   PluginFrameworkError,
   protocolViolation,
 } from "@operator-plugin-framework/wire";
+import { keepAnnouncedDescriptors } from "./admin/plugin-descriptors.js";
 import type { HostServing } from "./host-calls.js";
 import type { LogBudget } from "./log-budget.js";
 import type { ServerObserver } from "./observability/server-observer.js";
@@ -299,6 +300,7 @@ export class PluginStream {
       session.accept();
       this.state = "registered";
       this.unregisteredSlot?.release();
+      keepAnnouncedDescriptors(session, register.fileDescriptorSet, this.ctx.logger);
       this.removeFromRegistry = addSession(this.ctx.registry, session);
       this.scheduleMaxAge();
       this.ctx.logger.info(

@@ -7,6 +7,7 @@ import {
   noopSessionObserver,
   type SessionObserver,
 } from "./observer.js";
+import type { MethodHandler } from "./service-table.js";
 
 /** Both observers of one call, in order. */
 class BothCalls implements CallObserver {
@@ -58,6 +59,11 @@ export function composeSessionObservers(first: SessionObserver, second: SessionO
   return {
     callStarted: (method: string, incoming?: Metadata) =>
       composeCallObservers(first.callStarted(method, incoming), second.callStarted(method, incoming)),
+    hostCallStarted: (method: string, kind: MethodHandler["kind"], incoming?: Metadata) =>
+      composeCallObservers(
+        first.hostCallStarted?.(method, kind, incoming) ?? noopCallObserver,
+        second.hostCallStarted?.(method, kind, incoming) ?? noopCallObserver,
+      ),
     drained(cause: DrainCause) {
       first.drained(cause);
       second.drained(cause);

@@ -14,7 +14,13 @@ export {
   PLUGIN_STREAM_PATH,
   PROTOCOL_REVISION,
 } from "./constants.js";
+export { type CounterCell, DeferredCounter, type PromCounterLike } from "./deferred-counter.js";
 export { isStatusError, PluginFrameworkError, protocolViolation } from "./errors.js";
+export {
+  fileDescriptorName,
+  MAX_FILE_DESCRIPTOR_SET_BYTES,
+  splitFileDescriptorSet,
+} from "./file-descriptor-set.js";
 export {
   DEFAULT_MAX_QUEUED_CONTROL,
   FrameScheduler,
@@ -70,6 +76,8 @@ export { goCodeName, parseSeedErrorCode, sanitizeCode } from "./status-codes.js"
 export { isPluginOpenedStream } from "./stream-direction.js";
 export { extractTraceContext, injectTraceContext, type OtelApiModule } from "./trace-context.js";
 export {
+  CALLER_ATTRIBUTE,
+  type CallerSide,
   type CallRole,
   createTracingSessionObserver,
   PLUGIN_NAME_ATTRIBUTE,

@@ -1,5 +1,6 @@
 import type { Metadata } from "@grpc/grpc-js";
 import type { MetadataEntry } from "@operator-plugin-framework/proto";
+import type { MethodHandler } from "./service-table.js";
 
 /**
  * Hooks through which metrics and tracing watch calls, without the
@@ -47,6 +48,13 @@ export interface SessionObserver {
    * On the handler's side, `incoming` is the metadata the caller sent; observers only read it.
    */
   callStarted(method: string, incoming?: Metadata): CallObserver;
+  /**
+   * Operator side, protocol revision 2: a call from the plugin to one of the
+   * operator's host services starts on this session (the operator is its
+   * handler); `kind` is the method's. Only methods the operator serves get
+   * here. Absent: host calls are not observed.
+   */
+  hostCallStarted?(method: string, kind: MethodHandler["kind"], incoming?: Metadata): CallObserver;
   /** The session was told to drain, or the plugin announced it is leaving. */
   drained(cause: DrainCause): void;
   /** The peer stayed silent for a whole liveness timeout. */

@@ -5,6 +5,7 @@ import { PluginFrameworkError, protocolViolation } from "./errors.js";
 import type { FrameScheduler } from "./frame-scheduler.js";
 import type { ChannelCall, InterceptingListener, MessageContext, StatusObject } from "./grpc-internals.js";
 import { entriesToMetadata, metadataToEntries } from "./metadata.js";
+import { type CallObserver, noopCallObserver } from "./observer.js";
 import { OutboundStream } from "./outbound-stream.js";
 import { ReceiveFlow } from "./receive-flow.js";
 import type { NegotiatedSettings } from "./session-types.js";
@@ -77,6 +78,8 @@ export class OutgoingCall implements ChannelCall {
     readonly method: string,
     /** Absolute deadline in ms since the epoch; Infinity for none. */
     readonly deadline: number,
+    /** Watches the call (metrics, tracing): its trace context goes out with new_stream. */
+    private readonly observer: CallObserver = noopCallObserver,
   ) {}
 
   start(metadata: Metadata, listener: InterceptingListener): void {
@@ -122,11 +125,13 @@ export class OutgoingCall implements ChannelCall {
         }),
     });
     const timeout = this.deadline - Date.now();
+    const metadata = metadataToEntries(this.metadata ?? new Metadata());
+    this.observer.outgoing?.(metadata);
     this.out.pushFrame({
       $case: "newStream",
       value: {
         method: this.method,
-        metadata: metadataToEntries(this.metadata ?? new Metadata()),
+        metadata,
         timeoutMs: Number.isFinite(timeout) ? Math.max(1, Math.ceil(timeout)) : undefined,
       },
     });
@@ -153,6 +158,7 @@ export class OutgoingCall implements ChannelCall {
       }
       return;
     }
+    this.observer.messageSent(message.length);
     if (this.out) return this.out.pushMessage(message, context.callback);
     // Waiting for a stream: the write callback waits too, which is the caller's backpressure.
     this.backlog ??= { messages: [], halfClosed: false };
@@ -262,6 +268,7 @@ export class OutgoingCall implements ChannelCall {
         }
         this.readsWanted = Math.max(0, this.readsWanted - 1);
         const message = flow.read();
+        this.observer.messageReceived(message?.length ?? 0);
         this.notify((listener) => listener.onReceiveMessage(message));
         if (this.finished) return;
       }
@@ -282,6 +289,7 @@ export class OutgoingCall implements ChannelCall {
     if (this.finished) return;
     this.finished = true;
     clearTimeout(this.deadlineTimer);
+    this.observer.end(code);
     if (this.carrier) this.carrier.closeStream(this.streamId);
     else this.broker.withdraw(this);
     // A queued call's writes never went out: release the caller's write callbacks.

@@ -20,8 +20,11 @@ const entriesSetter: OtelApi.TextMapSetter<MetadataEntry[]> = {
 const metadataGetter: OtelApi.TextMapGetter<Metadata> = {
   keys: (carrier) => Object.keys(carrier.getMap()),
   get(carrier, key) {
-    const values = carrier.get(key).filter((value): value is string => typeof value === "string");
-    return values.length > 1 ? values : values[0];
+    // Called per traced call for each propagation field: the one-value case allocates nothing.
+    const values = carrier.get(key);
+    if (values.length <= 1) return typeof values[0] === "string" ? values[0] : undefined;
+    const strings = values.filter((value): value is string => typeof value === "string");
+    return strings.length > 1 ? strings : strings[0];
   },
 };
 

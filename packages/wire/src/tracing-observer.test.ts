@@ -57,6 +57,7 @@ describe("tracing calls on the caller's side", () => {
       "rpc.grpc.status_code": status.OK,
       "pluginframework.plugin.name": "aws",
       "pluginframework.session.id": "s-1",
+      "pluginframework.caller": "operator",
     });
     expect(span.status.code).toBe(api.SpanStatusCode.UNSET);
   });

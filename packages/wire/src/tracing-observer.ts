@@ -7,15 +7,26 @@ import { extractTraceContext, injectTraceContext, type OtelApiModule } from "./t
 /** Which end of a call this side is: the caller (CLIENT spans) or the handler (SERVER spans). */
 export type CallRole = "caller" | "handler";
 
+/**
+ * Which side made a call: "operator" for the operator's calls to a plugin,
+ * "plugin" for a plugin's calls to the operator's host services.
+ */
+export type CallerSide = "operator" | "plugin";
+
 /** The session whose calls are traced, as span attributes name it. */
 export interface TracedSession {
   readonly plugin: string;
-  readonly sessionId: string;
+  /** Absent where the call is traced before it has a session (a plugin's host call). */
+  readonly sessionId?: string;
+  /** Which side makes the calls this observer sees. Default: "operator". */
+  readonly caller?: CallerSide;
 }
 
 /** Attribute names beyond the OpenTelemetry RPC semantic conventions. */
 export const PLUGIN_NAME_ATTRIBUTE = "pluginframework.plugin.name";
 export const SESSION_ID_ATTRIBUTE = "pluginframework.session.id";
+/** "operator" or "plugin": which side called, so the two directions of a session tell apart. */
+export const CALLER_ATTRIBUTE = "pluginframework.caller";
 
 // The semantic conventions for gRPC: a client span is an error for every
 // code but OK; a server span only for codes that mean the server failed,
@@ -124,7 +135,8 @@ function spanStartOf(method: string, kind: SpanKind, session: TracedSession): Sp
         "rpc.service": method.slice(1, slash),
         "rpc.method": method.slice(slash + 1),
         [PLUGIN_NAME_ATTRIBUTE]: session.plugin,
-        [SESSION_ID_ATTRIBUTE]: session.sessionId,
+        [CALLER_ATTRIBUTE]: session.caller ?? "operator",
+        ...(session.sessionId === undefined ? {} : { [SESSION_ID_ATTRIBUTE]: session.sessionId }),
       },
     },
   };

@@ -27,6 +27,7 @@ export async function loadPluginMetrics(
     for (const [target, state] of connection.states) observer.stateChanged(target, state.state);
     connection.onState((state) => observer.stateChanged(state.target, state.state));
     calls.target = observer.calls;
+    calls.hostTarget = observer.hostCall;
   } catch (err) {
     logger.error({ error: (err as Error).message }, "plugin metrics are off");
   }

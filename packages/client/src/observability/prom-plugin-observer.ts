@@ -1,23 +1,47 @@
 import { status } from "@grpc/grpc-js";
 import {
+  type CallerSide,
   type CallObserver,
+  type CounterCell,
+  DeferredCounter,
   LabelBound,
   noopCallObserver,
   noopSessionObserver,
+  OTHER,
   type SessionObserver,
 } from "@operator-plugin-framework/wire";
 import type { PromClientModule, PromRegistry } from "./prom-types.js";
 
 /** Distinct operator addresses with series of their own (a `dns+` target resolves to many). */
 export const MAX_TARGET_LABELS = 100;
+/** Distinct host-service methods with series of their own; later ones are counted as `other`. */
+export const MAX_HOST_METHOD_LABELS = 1_000;
 /** Call-duration buckets, in seconds: 1 ms to 30 s, as on the operator. */
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** The highest gRPC status code (UNAUTHENTICATED). */
+const MAX_CODE = 16;
+type MethodLabels = { service: string; method: string; caller: CallerSide };
+
+function labelsOf(path: string, caller: CallerSide): MethodLabels {
+  const slash = path.lastIndexOf("/");
+  return { service: path.slice(1, slash), method: path.slice(slash + 1), caller };
+}
+
 const STATES = ["connecting", "registered", "reconnecting", "rejected", "closed"] as const;
+
+/**
+ * Starts observing one of the plugin's calls to the operator's host
+ * services. `offered` tells, when the call ends, whether a registered
+ * operator announced the method's service: only those get labels of their own.
+ */
+export type HostCallObserve = (method: string, offered: (method: string) => boolean) => CallObserver;
 
 /** What the plugin's metrics hear: link state changes and calls. */
 export interface PluginObserver {
   /** Observes the calls of every session. */
   readonly calls: SessionObserver;
+  /** Observes the plugin's host calls. */
+  readonly hostCall: HostCallObserve;
   /** One operator address changed state. */
   stateChanged(target: string, state: string): void;
 }
@@ -57,8 +81,10 @@ export function createPromPluginObserver(prom: PromClientModule, registry: PromR
     () =>
       new prom.Counter({
         name: "pluginframework_plugin_calls_handled_total",
-        help: "Calls from the operator handled by the plugin, by status code.",
-        labelNames: ["service", "method", "code"],
+        help:
+          "Calls on the plugin's sessions completed, by caller (operator: calls the plugin handled; " +
+          "plugin: its calls to the operator's host services) and status code.",
+        labelNames: ["service", "method", "caller", "code"],
         registers,
       }),
   );
@@ -67,38 +93,76 @@ export function createPromPluginObserver(prom: PromClientModule, registry: PromR
     () =>
       new prom.Histogram({
         name: "pluginframework_plugin_call_duration_seconds",
-        help: "Time from a call's arrival at the plugin to its status.",
-        labelNames: ["service", "method"],
+        help: "Time from the start of a call on the plugin's sessions (its arrival, or the host call's start) to its status.",
+        labelNames: ["service", "method", "caller"],
         buckets: DURATION_BUCKETS,
         registers,
       }),
   );
   const targets = new LabelBound(MAX_TARGET_LABELS);
-  const methods = new Map<string, { service: string; method: string }>();
-  const labelsOf = (path: string) => {
-    let labels = methods.get(path);
-    if (!labels) {
-      const slash = path.lastIndexOf("/");
-      labels = { service: path.slice(1, slash), method: path.slice(slash + 1) };
-      methods.set(path, labels);
+  const handledCells = DeferredCounter.of(handled);
+  /** One method's labels and its handled counts by code, made at its first call. */
+  class MethodSeries {
+    /** By status code, 0 to 16; other codes are rare and looked up. */
+    private readonly handled: CounterCell[] = [];
+    constructor(readonly labels: MethodLabels) {}
+    handledCell(code: number): CounterCell {
+      const known = code >= 0 && code <= MAX_CODE;
+      const cell = known ? this.handled[code] : undefined;
+      if (cell) return cell;
+      const made = handledCells.cell({ ...this.labels, code: status[code] ?? "UNKNOWN" });
+      if (known) this.handled[code] = made;
+      return made;
     }
-    return labels;
+  }
+
+  const methods = new Map<string, MethodSeries>();
+  const seriesOf = (path: string) => {
+    let series = methods.get(path);
+    if (!series) {
+      series = new MethodSeries(labelsOf(path, "operator"));
+      methods.set(path, series);
+    }
+    return series;
+  };
+  const hostMethods = new Map<string, MethodSeries>();
+  const hostBound = new LabelBound(MAX_HOST_METHOD_LABELS);
+  const otherHost = new MethodSeries({ service: OTHER, method: OTHER, caller: "plugin" });
+  const hostSeriesOf = (path: string, offered: boolean) => {
+    if (!offered) return otherHost;
+    let series = hostMethods.get(path);
+    if (!series) {
+      if (hostBound.value(path) === OTHER) return otherHost;
+      series = new MethodSeries(labelsOf(path, "plugin"));
+      hostMethods.set(path, series);
+    }
+    return series;
   };
 
+  /** One call: the handled count is a deferred cell (see DeferredCounter); the duration is observed. */
   class PromCall implements CallObserver {
     private readonly startedAt = performance.now();
-    constructor(private readonly labels: { service: string; method: string }) {}
+    constructor(private readonly seriesAtEnd: () => MethodSeries) {}
     messageSent(): void {}
     messageReceived(): void {}
     flowStalled(): void {}
     end(code: number): void {
-      handled.inc({ ...this.labels, code: status[code] ?? "UNKNOWN" });
-      duration.observe(this.labels, (performance.now() - this.startedAt) / 1000);
+      const series = this.seriesAtEnd();
+      series.handledCell(code).value++;
+      duration.observe(series.labels, (performance.now() - this.startedAt) / 1000);
     }
   }
 
   return {
-    calls: { ...noopSessionObserver, callStarted: (path) => new PromCall(labelsOf(path)) },
+    calls: {
+      ...noopSessionObserver,
+      callStarted: (path) => {
+        const series = seriesOf(path);
+        return new PromCall(() => series);
+      },
+    },
+    // Labelled when the call ends: a call made before registration learns then what the operator offers.
+    hostCall: (path, offered) => new PromCall(() => hostSeriesOf(path, offered(path))),
     stateChanged(target, current) {
       // The connection as a whole reports its end with no target; each address reported its own.
       if (target === "") return;
@@ -115,6 +179,10 @@ export function createPromPluginObserver(prom: PromClientModule, registry: PromR
  */
 export class SwitchableCallObserver implements SessionObserver {
   target: SessionObserver = noopSessionObserver;
+  hostTarget: HostCallObserve | undefined;
+  /** The plugin's host calls, counted from the moment prom-client has loaded. */
+  readonly hostCall: HostCallObserve = (method, offered) =>
+    this.hostTarget ? this.hostTarget(method, offered) : noopCallObserver;
   callStarted(method: string): CallObserver {
     return this.target === noopSessionObserver ? noopCallObserver : this.target.callStarted(method);
   }

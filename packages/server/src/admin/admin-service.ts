@@ -9,6 +9,8 @@ import type {
 import type { PluginRegistry } from "@operator-plugin-framework/registry";
 import { type Logger, PluginFrameworkError } from "@operator-plugin-framework/wire";
 import { findAnnouncedMethod } from "./call-target.js";
+import { mergeFileDescriptorSets } from "./descriptor-set.js";
+import { announcedDescriptors } from "./plugin-descriptors.js";
 import { toPluginInfo, toRegistryEvent } from "./session-info.js";
 
 /** What the admin service may do. */
@@ -73,12 +75,22 @@ export function createAdminService(options: AdminServiceOptions): AdminServiceSe
     });
   };
 
+  // The operator's descriptors, then those registered plugins announced
+  // (connectPlugin's fileDescriptorSet), each file once.
   const getFileDescriptorSet: AdminServiceServer["getFileDescriptorSet"] = (_call, callback) => {
-    if (options.fileDescriptorSet) return callback(null, { fileDescriptorSet: options.fileDescriptorSet });
+    const sets: Buffer[] = options.fileDescriptorSet ? [options.fileDescriptorSet] : [];
+    for (const handle of registry.list()) {
+      for (const session of handle.sessions) {
+        const set = announcedDescriptors(session);
+        if (set) sets.push(set);
+      }
+    }
+    if (sets.length > 0) return callback(null, { fileDescriptorSet: mergeFileDescriptorSets(sets) });
     callback(
       new PluginFrameworkError(
         status.NOT_FOUND,
-        "this operator's admin service has no descriptors (createAdminServer's fileDescriptorSet option); pass the service's .proto file instead",
+        "neither this operator's admin service (createAdminServer's fileDescriptorSet option) nor a registered " +
+          "plugin (connectPlugin's fileDescriptorSet option) has descriptors; pass the service's .proto file instead",
       ),
     );
   };

@@ -1,5 +1,5 @@
 import type { AnnouncedService } from "@operator-plugin-framework/registry";
-import { type LabelBound, OTHER } from "@operator-plugin-framework/wire";
+import { type CallerSide, type LabelBound, type MethodHandler, OTHER } from "@operator-plugin-framework/wire";
 
 /** How a call's messages flow, as grpc-go's and OpenTelemetry's metrics name it. */
 export type CallType = "unary" | "client_stream" | "server_stream" | "bidi_stream";
@@ -10,6 +10,8 @@ export type CallLabels = {
   service: string;
   method: string;
   type: CallType | typeof OTHER;
+  /** "operator" for calls to the plugin, "plugin" for its calls to the operator's host services. */
+  caller: CallerSide;
 };
 
 function callType(clientStreaming: boolean, serverStreaming: boolean): CallType {
@@ -28,7 +30,7 @@ export function methodLabels(
   services: readonly AnnouncedService[],
   bound: LabelBound,
 ): { byPath: Map<string, CallLabels>; other: CallLabels } {
-  const other: CallLabels = { plugin, service: OTHER, method: OTHER, type: OTHER };
+  const other: CallLabels = { plugin, service: OTHER, method: OTHER, type: OTHER, caller: "operator" };
   const byPath = new Map<string, CallLabels>();
   for (const service of services) {
     for (const method of service.methods) {
@@ -40,8 +42,40 @@ export function methodLabels(
         service: service.name,
         method: method.name,
         type: callType(method.clientStreaming, method.serverStreaming),
+        caller: "operator",
       });
     }
   }
   return { byPath, other };
+}
+
+const KIND_TYPES: Record<MethodHandler["kind"], CallType> = {
+  unary: "unary",
+  clientStream: "client_stream",
+  serverStream: "server_stream",
+  bidi: "bidi_stream",
+};
+
+/**
+ * The labels of a plugin's call to one of the operator's host services. Only
+ * methods the operator serves are observed, so their number is the
+ * operator's to choose; the server-wide bound still applies.
+ */
+export function hostCallLabels(
+  plugin: string,
+  path: string,
+  kind: MethodHandler["kind"],
+  bound: LabelBound,
+): CallLabels {
+  if (plugin === OTHER || bound.value(path) === OTHER) {
+    return { plugin, service: OTHER, method: OTHER, type: OTHER, caller: "plugin" };
+  }
+  const slash = path.lastIndexOf("/");
+  return {
+    plugin,
+    service: path.slice(1, slash),
+    method: path.slice(slash + 1),
+    type: KIND_TYPES[kind],
+    caller: "plugin",
+  };
 }

@@ -1,7 +1,13 @@
 import { status } from "@grpc/grpc-js";
 import type { CallObserver, DrainCause, SessionObserver } from "@operator-plugin-framework/wire";
-import { LabelBound, OTHER } from "@operator-plugin-framework/wire";
-import { type CallLabels, methodLabels } from "./call-labels.js";
+import {
+  type CounterCell,
+  DeferredCounter,
+  LabelBound,
+  type MethodHandler,
+  OTHER,
+} from "@operator-plugin-framework/wire";
+import { type CallLabels, hostCallLabels, methodLabels } from "./call-labels.js";
 import type { PromClientModule, PromRegistry } from "./prom-types.js";
 import type { ObservedSession, ServerObserver } from "./server-observer.js";
 
@@ -12,7 +18,9 @@ export const MAX_METHOD_LABELS = 2_000;
 /** Call-duration buckets, in seconds: 1 ms to 30 s. */
 export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-const CALL_LABELS = ["plugin", "service", "method", "type"] as const;
+/** The highest gRPC status code (UNAUTHENTICATED). */
+const MAX_CODE = 16;
+const CALL_LABELS = ["plugin", "service", "method", "type", "caller"] as const;
 type SessionState = "active" | "retiring" | "draining";
 
 /** The name of a gRPC status code, "OK", "NOT_FOUND"...; the label value of `code`. */
@@ -52,10 +60,14 @@ export function createPromServerObserver(prom: PromClientModule, registry: PromR
       "(unregistered_streams_per_connection, unregistered_streams, sessions_per_identity).",
     ["reason"],
   );
-  const started = counter("pluginframework_calls_started_total", "Calls started to plugins.", CALL_LABELS);
+  const started = counter(
+    "pluginframework_calls_started_total",
+    "Calls started on plugin sessions: by the operator (caller=operator) or by the plugin, to a host service (caller=plugin).",
+    CALL_LABELS,
+  );
   const handled = counter(
     "pluginframework_calls_handled_total",
-    "Calls to plugins completed, by status code.",
+    "Calls on plugin sessions completed, by caller and status code.",
     [...CALL_LABELS, "code"],
   );
   const duration = get(
@@ -63,7 +75,7 @@ export function createPromServerObserver(prom: PromClientModule, registry: PromR
     () =>
       new prom.Histogram({
         name: "pluginframework_call_duration_seconds",
-        help: "Time from the start of a call to a plugin to its status.",
+        help: "Time from the start of a call on a plugin session to its status, by caller.",
         labelNames: CALL_LABELS,
         buckets: DURATION_BUCKETS,
         registers,
@@ -97,43 +109,74 @@ export function createPromServerObserver(prom: PromClientModule, registry: PromR
   const plugins = new LabelBound(MAX_PLUGIN_LABELS);
   const methods = new LabelBound(MAX_METHOD_LABELS);
 
-  /** One call: sizes add up here and reach the counters once, when the call ends. */
+  const startedCells = DeferredCounter.of(started);
+  const handledCells = DeferredCounter.of(handled);
+  const messageCells = DeferredCounter.of(messages);
+  const byteCells = DeferredCounter.of(bytes);
+  const stallCells = DeferredCounter.of(stalls);
+
+  /** The series of one method of one session, made at its first call. */
+  class MethodSeries {
+    readonly started: CounterCell;
+    /** By status code, 0 to 16; other codes are rare and looked up. */
+    private readonly handled: CounterCell[] = [];
+    constructor(readonly labels: CallLabels) {
+      this.started = startedCells.cell(labels);
+    }
+    handledCell(code: number): CounterCell {
+      const known = code >= 0 && code <= MAX_CODE;
+      const cell = known ? this.handled[code] : undefined;
+      if (cell) return cell;
+      const made = handledCells.cell({ ...this.labels, code: codeName(code) });
+      if (known) this.handled[code] = made;
+      return made;
+    }
+  }
+
+  /** The per-plugin series a session's calls add their sizes and stalls to. */
+  class TrafficSeries {
+    readonly sentMessages: CounterCell;
+    readonly sentBytes: CounterCell;
+    readonly receivedMessages: CounterCell;
+    readonly receivedBytes: CounterCell;
+    readonly stalledSeconds: CounterCell;
+    constructor(plugin: string) {
+      this.sentMessages = messageCells.cell({ plugin, direction: "sent" });
+      this.sentBytes = byteCells.cell({ plugin, direction: "sent" });
+      this.receivedMessages = messageCells.cell({ plugin, direction: "received" });
+      this.receivedBytes = byteCells.cell({ plugin, direction: "received" });
+      this.stalledSeconds = stallCells.cell({ plugin });
+    }
+  }
+
+  /**
+   * One call. Counters are deferred cells (see DeferredCounter), so the hot
+   * path adds numbers; only the duration goes to prom-client per call.
+   */
   class PromCall implements CallObserver {
     private readonly startedAt = performance.now();
-    private sent = 0;
-    private sentBytes = 0;
-    private received = 0;
-    private receivedBytes = 0;
-    private stalledMs = 0;
 
-    constructor(private readonly labels: CallLabels) {
-      started.inc(labels);
+    constructor(
+      private readonly series: MethodSeries,
+      private readonly traffic: TrafficSeries,
+    ) {
+      series.started.value++;
     }
     messageSent(size: number): void {
-      this.sent++;
-      this.sentBytes += size;
+      this.traffic.sentMessages.value++;
+      this.traffic.sentBytes.value += size;
     }
     messageReceived(size: number): void {
-      this.received++;
-      this.receivedBytes += size;
+      this.traffic.receivedMessages.value++;
+      this.traffic.receivedBytes.value += size;
     }
     flowStalled(ms: number): void {
-      this.stalledMs += ms;
+      this.traffic.stalledSeconds.value += ms / 1000;
     }
     end(code: number): void {
-      const labels = this.labels;
-      handled.inc({ ...labels, code: codeName(code) });
-      duration.observe(labels, (performance.now() - this.startedAt) / 1000);
-      const plugin = labels.plugin;
-      if (this.sent) {
-        messages.inc({ plugin, direction: "sent" }, this.sent);
-        bytes.inc({ plugin, direction: "sent" }, this.sentBytes);
-      }
-      if (this.received) {
-        messages.inc({ plugin, direction: "received" }, this.received);
-        bytes.inc({ plugin, direction: "received" }, this.receivedBytes);
-      }
-      if (this.stalledMs) stalls.inc({ plugin }, this.stalledMs / 1000);
+      const series = this.series;
+      series.handledCell(code).value++;
+      duration.observe(series.labels, (performance.now() - this.startedAt) / 1000);
     }
   }
 
@@ -142,6 +185,11 @@ export function createPromServerObserver(prom: PromClientModule, registry: PromR
     private open = true;
     private readonly byPath: Map<string, CallLabels>;
     private readonly other: CallLabels;
+    /** The series of the methods called so far: at most the announced ones, plus `other`. */
+    private readonly series = new Map<CallLabels, MethodSeries>();
+    /** Labels of the host services' methods this plugin called (only served ones reach here). */
+    private readonly hostByPath = new Map<string, CallLabels>();
+    private readonly traffic: TrafficSeries;
 
     constructor(
       private readonly plugin: string,
@@ -150,11 +198,28 @@ export function createPromServerObserver(prom: PromClientModule, registry: PromR
       // A plugin over the bound gets no method labels either: its series stay few.
       const announced = plugin === OTHER ? [] : session.services;
       ({ byPath: this.byPath, other: this.other } = methodLabels(plugin, announced, methods));
+      this.traffic = new TrafficSeries(plugin);
       registrations.inc({ plugin });
       sessions.inc({ plugin, state: this.state });
     }
     callStarted(method: string): CallObserver {
-      return new PromCall(this.byPath.get(method) ?? this.other);
+      return this.start(this.byPath.get(method) ?? this.other);
+    }
+    hostCallStarted(method: string, kind: MethodHandler["kind"]): CallObserver {
+      let labels = this.hostByPath.get(method);
+      if (!labels) {
+        labels = hostCallLabels(this.plugin, method, kind, methods);
+        this.hostByPath.set(method, labels);
+      }
+      return this.start(labels);
+    }
+    private start(labels: CallLabels): CallObserver {
+      let series = this.series.get(labels);
+      if (!series) {
+        series = new MethodSeries(labels);
+        this.series.set(labels, series);
+      }
+      return new PromCall(series, this.traffic);
     }
     drained(cause: DrainCause): void {
       drains.inc({ plugin: this.plugin, cause });
