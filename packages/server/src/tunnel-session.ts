@@ -1,6 +1,7 @@
 import { status } from "@grpc/grpc-js";
 import type { Frame, PluginStreamMessage, ServiceDescriptor } from "@operator-plugin-framework/proto";
 import {
+  type CallCarrier,
   type ChannelCall,
   type Deadline,
   FrameScheduler,
@@ -9,8 +10,10 @@ import {
   Liveness,
   MAX_STREAM_ID,
   type NegotiatedSettings,
+  OutgoingCall,
   protocolViolation,
   SESSION_MAX_UNWRITTEN_BYTES,
+  type StreamBroker,
 } from "@operator-plugin-framework/wire";
 import { CallQueue, queueFullMessage } from "./call-queue.js";
 import { createHostCalls, type HostServing } from "./host-calls.js";
@@ -22,7 +25,6 @@ import {
   type SessionInit,
 } from "./session-base.js";
 import type { SessionTransport } from "./transport.js";
-import { TunnelCall } from "./tunnel-call.js";
 
 /** Liveness pings to the plugin; an interval of 0 turns them off. */
 export interface KeepaliveSettings {
@@ -37,12 +39,17 @@ export interface KeepaliveSettings {
  * scheduler, so the stream has exactly one writer and keeps its order. At
  * revision 2 the plugin may call the operator's host services too: the
  * operator opens its calls on odd ids, the plugin on even ones.
+ *
+ * Its calls to the plugin are wire's `OutgoingCall`, the same caller-side
+ * state machine the plugin uses for host calls; the session is their broker
+ * (it gives out stream ids and queues past the limit) and their carrier.
  */
-export class TunnelSession extends SessionBase {
+export class TunnelSession extends SessionBase implements StreamBroker, CallCarrier {
   readonly scheduler: FrameScheduler;
-  private readonly streams = new Map<number, TunnelCall>();
+  private readonly streams = new Map<number, OutgoingCall>();
   /** Calls waiting for a stream slot, first come first served. */
-  private readonly waiting: CallQueue<TunnelCall>;
+  private readonly waiting: CallQueue<OutgoingCall>;
+  readonly queueLabel = "on the plugin session";
   private readonly liveness: Liveness;
   private nextStreamId = 1;
   /** 2 at revision 2, where the plugin's calls take the even ids. */
@@ -142,24 +149,38 @@ export class TunnelSession extends SessionBase {
   }
 
   createCall(method: string, deadline: Deadline): ChannelCall {
-    return new TunnelCall(this, method, deadlineMs(deadline));
+    return new OutgoingCall(this, method, deadlineMs(deadline), this.observer.callStarted(method));
+  }
+
+  get maxSendMessageSize(): number {
+    return this.limits.maxSendMessageSize;
+  }
+
+  get maxReceiveMessageSize(): number {
+    return this.limits.maxReceiveMessageSize;
   }
 
   /**
    * Gives `call` a stream (through `call.open`) now if a slot is free, else
-   * queues it until one is. Returns why it can do neither: the queue is full.
+   * queues it until one is. Returns why it can do neither: the session is
+   * closing, or the queue is full.
    */
-  requestStream(call: TunnelCall): string | undefined {
+  requestStream(call: OutgoingCall): { code: status; details: string } | undefined {
+    const refusal = this.refusal();
+    if (refusal !== undefined) return { code: status.UNAVAILABLE, details: refusal };
     if (this.streams.size < this.streamLimit && this.waiting.size === 0) {
       this.openStream(call);
       return undefined;
     }
     if (this.waiting.push(call)) return undefined;
-    return queueFullMessage(this.name, this.streams.size, this.waiting.bound);
+    return {
+      code: status.RESOURCE_EXHAUSTED,
+      details: queueFullMessage(this.name, this.streams.size, this.waiting.bound),
+    };
   }
 
   /** A queued call gave up (deadline, cancel): it leaves the queue at once. */
-  withdraw(call: TunnelCall): void {
+  withdraw(call: OutgoingCall): void {
     if (this.waiting.remove(call)) this.checkIdle();
   }
 
@@ -174,14 +195,14 @@ export class TunnelSession extends SessionBase {
     return Math.min(this.settings.peer.maxConcurrentStreams, this.limits.maxConcurrentStreams);
   }
 
-  private openStream(call: TunnelCall): void {
+  private openStream(call: OutgoingCall): void {
     const id = this.nextStreamId;
     this.nextStreamId += this.streamIdStep;
     this.streams.set(id, call);
     if (this.nextStreamId >= MAX_STREAM_ID) {
       this.drain({ reason: "stream ids exhausted", graceMs: 0, mode: "refuse-new" });
     }
-    call.open(id);
+    call.open(this, id);
   }
 
   /** Opens queued calls, first in line first, while slots are free. */
@@ -190,7 +211,7 @@ export class TunnelSession extends SessionBase {
       if (this.nextStreamId >= MAX_STREAM_ID) {
         // Never sent: the plugin registers again and a retry there is safe.
         const message = `plugin "${this.name}" session ran out of stream ids; the call was not sent, retry it`;
-        for (const call of this.waiting.clear()) call.onSessionClosed(message);
+        for (const call of this.waiting.clear()) call.end(status.UNAVAILABLE, message);
         return;
       }
       const call = this.waiting.shift();
@@ -252,9 +273,10 @@ export class TunnelSession extends SessionBase {
     this.streams.clear();
     const queued = this.waiting.clear();
     const message = `plugin "${this.name}" session closed: ${reason}`;
-    for (const call of calls) call.onSessionClosed(message);
+    for (const call of calls) call.end(status.UNAVAILABLE, message);
     // Nothing of a queued call reached the plugin: say so, a retry elsewhere is safe.
-    for (const call of queued) call.onSessionClosed(`${message} (the call was queued and never sent)`);
+    for (const call of queued)
+      call.end(status.UNAVAILABLE, `${message} (the call was queued and never sent)`);
     this.checkIdle();
   }
 }
