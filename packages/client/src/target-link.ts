@@ -56,11 +56,13 @@ export class TargetLink {
   /** The generic client with the fast codec: same service, same wire format. */
   private createClient(): PluginFrameworkServiceClient {
     const { grpcTarget, credentials, channelOptions } = this.options;
-    return new PluginStreamClient(
-      grpcTarget,
-      credentials,
-      channelOptions,
-    ) as unknown as PluginFrameworkServiceClient;
+    // channelz registers every channel, subchannel and socket in a
+    // process-wide table: a cost per plugin for a debugging interface no one
+    // serves here. The caller's grpcOptions may turn it back on.
+    return new PluginStreamClient(grpcTarget, credentials, {
+      "grpc.enable_channelz": 0,
+      ...channelOptions,
+    }) as unknown as PluginFrameworkServiceClient;
   }
 
   /**

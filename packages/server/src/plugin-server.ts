@@ -210,6 +210,10 @@ export class PluginServerImpl implements PluginServer {
             "grpc.http2.min_ping_interval_without_data_ms": Math.min(keepalive.intervalMs, 5_000),
           }
         : {}),
+      // channelz registers every connection in a process-wide table and
+      // traces it: at 10,000 plugins that is memory and CPU per session for
+      // a debugging interface nothing here serves. grpcOptions may turn it on.
+      "grpc.enable_channelz": 0,
       ...this.options.grpcOptions,
     });
     grpc.addService(PluginStreamServiceDefinition, {
