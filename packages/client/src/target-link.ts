@@ -154,9 +154,9 @@ export class TargetLink {
       await Promise.race([attempt.done, drainedSignal]);
       if (drained && !this.closed) {
         // The operator is going away: finish the open calls on the old
-        // stream, and register again at once.
+        // stream, and register again soon, spread with the rest of the fleet.
         void this.retire(attempt);
-        schedule.reset();
+        await this.sleep(schedule.drained());
         continue;
       }
       if (this.closed) break;
