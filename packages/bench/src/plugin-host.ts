@@ -15,6 +15,7 @@ export function createPluginHost(): Handlers {
   // Every failed attempt, counted by code: whether the operator's caps
   // (RESOURCE_EXHAUSTED) shed part of a storm, and how many retries it cost.
   let refusals: Refusals = {};
+  let examples: Record<string, string> = {};
   return {
     /** Starts connecting one plugin per name; resolves once all have started (the operator counts registrations). */
     async connect(args: { target: string; names: string[] }): Promise<void> {
@@ -34,14 +35,17 @@ export function createPluginHost(): Handlers {
           if (state.state !== "reconnecting" && state.state !== "rejected") return;
           const code = status[state.code] ?? String(state.code);
           refusals[code] = (refusals[code] ?? 0) + 1;
+          // One example of each status's details, to tell a cap's refusal from a timeout.
+          examples[code] ??= state.details.slice(0, 160);
         });
         connections.push(connection);
       }
     },
-    /** Failed attempts since the last call, by code; resets the counts. */
-    refusals(): Refusals {
-      const counted = refusals;
+    /** Failed attempts since the last call, by code, and one example of each code's details; resets both. */
+    refusals(): { counts: Refusals; examples: Record<string, string> } {
+      const counted = { counts: refusals, examples };
       refusals = {};
+      examples = {};
       return counted;
     },
     async close(): Promise<void> {

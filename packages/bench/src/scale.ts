@@ -56,12 +56,17 @@ export interface ScaleOptions {
 }
 
 const cpu = (w: Worker) => w.call<number>("cpu");
-/** The failed attempts of all hosts since the last count, summed by code. */
-async function refusals(hosts: Worker[]): Promise<Refusals> {
+/** The failed attempts of all hosts since the last count, summed by code, with one example of each code's details. */
+async function refusals(hosts: Worker[], log?: (line: string) => void): Promise<Refusals> {
   const sum: Refusals = {};
-  for (const counts of await Promise.all(hosts.map((h) => h.call<Refusals>("refusals")))) {
-    for (const [code, n] of Object.entries(counts)) sum[code] = (sum[code] ?? 0) + n;
+  const examples = new Map<string, string>();
+  type Counted = { counts: Refusals; examples: Record<string, string> };
+  for (const counted of await Promise.all(hosts.map((h) => h.call<Counted>("refusals")))) {
+    for (const [code, n] of Object.entries(counted.counts)) sum[code] = (sum[code] ?? 0) + n;
+    for (const [code, details] of Object.entries(counted.examples))
+      if (!examples.has(code)) examples.set(code, details);
   }
+  for (const [code, details] of examples) log?.(`  scale:   ${code}, for example: ${details}`);
   return sum;
 }
 const stallText = (stalls: Registration["stalls"]) =>
@@ -107,7 +112,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     const reg = await withProgress(operator!, registered, count, log);
     if (!reg.ok) throw new Error(`${reg.registered} of ${count} plugins registered within ${timeoutMs} ms`);
     const registerAllMs = reg.doneAt - t0;
-    const registerRefusals = await refusals(hosts);
+    const registerRefusals = await refusals(hosts, log);
     log(
       `  scale: ${count} registered in ${registerAllMs} ms; failed attempts ${JSON.stringify(registerRefusals)}`,
     );
@@ -220,7 +225,7 @@ async function restart(
     count,
     log,
   );
-  const stormRefusals = await refusals(hosts);
+  const stormRefusals = await refusals(hosts, log);
   log(
     `  scale: storm failed attempts ${JSON.stringify(stormRefusals)}; operator stalls ${stallText(reg.stalls)}`,
   );
