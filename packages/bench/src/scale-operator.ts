@@ -21,6 +21,24 @@ export interface Registration {
   eventLoop: { p99Ms: number; maxMs: number };
   /** Registrations per `bucketMs` from `since`. */
   curve: number[];
+  /** The longest event-loop stalls while waiting (over 100 ms, at most 8): when, from `since`, and how long, ms. */
+  stalls: { atMs: number; ms: number }[];
+}
+
+/** Samples the event loop every 20 ms, and keeps the stalls longer than 100 ms with when they began. */
+function watchStalls(since: number): () => { atMs: number; ms: number }[] {
+  const stalls: { atMs: number; ms: number }[] = [];
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const late = now - last - 20;
+    last = now;
+    if (late > 100) stalls.push({ atMs: Math.round(Date.now() - late - since), ms: Math.round(late) });
+  }, 20);
+  return () => {
+    clearInterval(timer);
+    return stalls.sort((a, b) => b.ms - a.ms).slice(0, 8);
+  };
 }
 
 export function createScaleOperator(): Handlers {
@@ -67,6 +85,7 @@ export function createScaleOperator(): Handlers {
     }): Promise<Registration> {
       const delay = monitorEventLoopDelay({ resolution: 5 });
       delay.enable();
+      const stalls = watchStalls(args.since);
       const reg = registry();
       return new Promise((resolve) => {
         const finish = (ok: boolean) => {
@@ -85,6 +104,7 @@ export function createScaleOperator(): Handlers {
             doneAt: stamps.length ? stamps[stamps.length - 1]! : Date.now(),
             eventLoop: { p99Ms: delay.percentile(99) / 1e6, maxMs: delay.max / 1e6 },
             curve,
+            stalls: stalls(),
           });
         };
         // Count events rather than listing sessions per event: that would be O(n²) in the benchmark itself.

@@ -1,5 +1,6 @@
 // The scale scenario: one operator process, `count` plugins spread over a few
 // plugin-host processes, then an operator restart under all of them.
+import type { Refusals } from "./plugin-host.js";
 import type { Memory, Registration } from "./scale-operator.js";
 import { median } from "./stats.js";
 import { startWorker, stopAll, type Worker } from "./worker-pool.js";
@@ -14,6 +15,10 @@ export interface ScaleResult {
   /** Operator event-loop delay while the plugins registered, ms. */
   eventLoopP99Ms: number;
   eventLoopMaxMs: number;
+  /** The longest operator event-loop stalls during registration: when (ms from the start) and how long. */
+  stalls: Registration["stalls"];
+  /** Plugins' failed attempts during registration, by status code (caps refusing part of the burst). */
+  refusals: Refusals;
   fanOutMs: number;
   fanOutColdMs: number;
   /** Operator CPU while idle, percent of one core per 1,000 sessions; and the plugin hosts', all together. */
@@ -29,6 +34,9 @@ export interface ScaleResult {
     afterListenMs: number | null;
     eventLoopP99Ms: number;
     eventLoopMaxMs: number;
+    stalls: Registration["stalls"];
+    /** Plugins' failed attempts from the stop until all were back, by status code. */
+    refusals: Refusals;
     /** Registrations per second, second by second from the stop. */
     perSecond: number[];
     error?: string;
@@ -48,6 +56,23 @@ export interface ScaleOptions {
 }
 
 const cpu = (w: Worker) => w.call<number>("cpu");
+/** The failed attempts of all hosts since the last count, summed by code, with one example of each code's details. */
+async function refusals(hosts: Worker[], log?: (line: string) => void): Promise<Refusals> {
+  const sum: Refusals = {};
+  const examples = new Map<string, string>();
+  type Counted = { counts: Refusals; examples: Record<string, string> };
+  for (const counted of await Promise.all(hosts.map((h) => h.call<Counted>("refusals")))) {
+    for (const [code, n] of Object.entries(counted.counts)) sum[code] = (sum[code] ?? 0) + n;
+    for (const [code, details] of Object.entries(counted.examples))
+      if (!examples.has(code)) examples.set(code, details);
+  }
+  for (const [code, details] of examples) log?.(`  scale:   ${code}, for example: ${details}`);
+  return sum;
+}
+const stallText = (stalls: Registration["stalls"]) =>
+  stalls.length
+    ? stalls.map((s) => `${s.ms} ms at ${(s.atMs / 1000).toFixed(1)} s`).join(", ")
+    : "none over 100 ms";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
@@ -87,7 +112,11 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     const reg = await withProgress(operator!, registered, count, log);
     if (!reg.ok) throw new Error(`${reg.registered} of ${count} plugins registered within ${timeoutMs} ms`);
     const registerAllMs = reg.doneAt - t0;
-    log(`  scale: ${count} registered in ${registerAllMs} ms`);
+    const registerRefusals = await refusals(hosts, log);
+    log(
+      `  scale: ${count} registered in ${registerAllMs} ms; failed attempts ${JSON.stringify(registerRefusals)}`,
+    );
+    log(`  scale: operator stalls ${stallText(reg.stalls)}`);
     const after = await operator!.call<Memory>("memory");
 
     const fanOuts: number[] = [];
@@ -111,13 +140,15 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     log(`  scale: fan-out ${fanOuts.map((f) => f.toFixed(0)).join(", ")} ms; idle CPU measured`);
 
     // A failed storm keeps the figures measured before it.
-    const storm = await restart(operator!, successor!, port, count, timeoutMs, log).catch(
+    const storm = await restart(operator!, successor!, hosts, port, count, timeoutMs, log).catch(
       (err): ScaleResult["storm"] => ({
         allBackMs: null,
         stopMs: Number.NaN,
         afterListenMs: null,
         eventLoopP99Ms: Number.NaN,
         eventLoopMaxMs: Number.NaN,
+        stalls: [],
+        refusals: {},
         perSecond: [],
         error: err instanceof Error ? err.message : String(err),
       }),
@@ -131,6 +162,8 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
       registerAllMs,
       eventLoopP99Ms: reg.eventLoop.p99Ms,
       eventLoopMaxMs: reg.eventLoop.maxMs,
+      stalls: reg.stalls,
+      refusals: registerRefusals,
       fanOutMs: median(fanOuts.slice(1)),
       fanOutColdMs: fanOuts[0]!,
       idleCpuPctPer1000,
@@ -170,11 +203,13 @@ async function withProgress(
 async function restart(
   old: Worker,
   successor: Worker,
+  hosts: Worker[],
   port: number,
   count: number,
   timeoutMs: number,
   log: (line: string) => void,
 ): Promise<ScaleResult["storm"]> {
+  await refusals(hosts); // from here on, the storm's
   const t0 = Date.now();
   await old.stop();
   const stopMs = Date.now() - t0;
@@ -190,12 +225,18 @@ async function restart(
     count,
     log,
   );
+  const stormRefusals = await refusals(hosts, log);
+  log(
+    `  scale: storm failed attempts ${JSON.stringify(stormRefusals)}; operator stalls ${stallText(reg.stalls)}`,
+  );
   return {
     allBackMs: reg.ok ? reg.doneAt - t0 : null,
     stopMs,
     afterListenMs: reg.ok ? reg.doneAt - listening : null,
     eventLoopP99Ms: reg.eventLoop.p99Ms,
     eventLoopMaxMs: reg.eventLoop.maxMs,
+    stalls: reg.stalls,
+    refusals: stormRefusals,
     perSecond: reg.curve,
     ...(reg.ok ? {} : { error: `${reg.registered} of ${count} plugins back within ${timeoutMs} ms` }),
   };

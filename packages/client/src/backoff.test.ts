@@ -118,8 +118,19 @@ describe("createReconnectSchedule", () => {
     const { schedule } = setup();
     failTimes(schedule, 4);
     schedule.registered();
-    schedule.reset();
+    schedule.drained();
     expect(schedule.failures).toBe(0);
     expect(schedule.ended()).toBe(100);
+  });
+
+  it("spreads the re-registration after a drain uniformly over [0, firstRetryMs]", () => {
+    const { clock, schedule } = setup();
+    const afterDrain = (draw: number) => {
+      failTimes(schedule, 3);
+      clock.draw = draw;
+      return schedule.drained();
+    };
+    // A fleet drained in one instant comes back over 300 ms, not in that instant.
+    expect([0, 0.25, 0.5, 0.999].map(afterDrain)).toEqual([0, 75, 150, 300]);
   });
 });

@@ -68,8 +68,15 @@ export interface ReconnectSchedule {
   registered(): void;
   /** The attempt or session ended; returns how long to wait before the next attempt, ms. */
   ended(): number;
-  /** The operator asked the plugin to re-register (a drain): the next attempt goes at once, as a fresh start. */
-  reset(): void;
+  /**
+   * The operator asked the plugin to re-register (a drain): a fresh start,
+   * failures forgotten. Returns how long to wait before registering again, a
+   * random time up to `firstRetryMs` (never past `maxMs`): an operator that
+   * stops drains every plugin in the same instant, and the fleet must not
+   * arrive at its successor in that instant too. The drained stream goes on
+   * serving meanwhile.
+   */
+  drained(): number;
 }
 
 /**
@@ -103,9 +110,10 @@ export function createReconnectSchedule(options: ReconnectScheduleOptions): Reco
       failures++;
       return backoffDelay(backoff, failures, random);
     },
-    reset() {
+    drained() {
       failures = 0;
       registeredAt = undefined;
+      return Math.round(random() * Math.min(backoff.firstRetryMs, backoff.maxMs));
     },
   };
 }

@@ -56,11 +56,13 @@ export class TargetLink {
   /** The generic client with the fast codec: same service, same wire format. */
   private createClient(): PluginFrameworkServiceClient {
     const { grpcTarget, credentials, channelOptions } = this.options;
-    return new PluginStreamClient(
-      grpcTarget,
-      credentials,
-      channelOptions,
-    ) as unknown as PluginFrameworkServiceClient;
+    // channelz registers every channel, subchannel and socket in a
+    // process-wide table: a cost per plugin for a debugging interface no one
+    // serves here. The caller's grpcOptions may turn it back on.
+    return new PluginStreamClient(grpcTarget, credentials, {
+      "grpc.enable_channelz": 0,
+      ...channelOptions,
+    }) as unknown as PluginFrameworkServiceClient;
   }
 
   /**
@@ -152,9 +154,9 @@ export class TargetLink {
       await Promise.race([attempt.done, drainedSignal]);
       if (drained && !this.closed) {
         // The operator is going away: finish the open calls on the old
-        // stream, and register again at once.
+        // stream, and register again soon, spread with the rest of the fleet.
         void this.retire(attempt);
-        schedule.reset();
+        await this.sleep(schedule.drained());
         continue;
       }
       if (this.closed) break;

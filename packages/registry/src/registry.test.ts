@@ -3,7 +3,7 @@ import { status } from "@grpc/grpc-js";
 import { PluginFrameworkError } from "@operator-plugin-framework/wire";
 import { describe, expect, it } from "vitest";
 import { FakeSession } from "./fake-session.test-support.js";
-import { addSession, createPluginRegistry, type RegistryEvent } from "./registry.js";
+import { addSession, createPluginRegistry, onRegisteredAs, type RegistryEvent } from "./registry.js";
 
 const summary = (event: RegistryEvent) => `${event.type} ${event.session.id} (${event.remaining} left)`;
 
@@ -60,6 +60,51 @@ describe("registry contents and events", () => {
   it("accepts sessions only into registries it made", () => {
     const impostor = { ...createPluginRegistry() };
     expect(() => addSession(impostor, new FakeSession("a"))).toThrow(/createPluginRegistry/);
+  });
+});
+
+describe("onRegisteredAs()", () => {
+  it("tells each listener about registrations of its own name only, until it unsubscribes", () => {
+    const registry = createPluginRegistry();
+    const seen: string[] = [];
+    const offAws = onRegisteredAs(registry, "aws", (event) => seen.push(`aws listener: ${summary(event)}`));
+    onRegisteredAs(registry, "gcp", (event) => seen.push(`gcp listener: ${summary(event)}`));
+    addSession(registry, new FakeSession("1", "aws"));
+    addSession(registry, new FakeSession("2", "gcp"));
+    const remove = addSession(registry, new FakeSession("3", "aws"));
+    remove(); // removals are not registrations
+    offAws();
+    offAws(); // harmless
+    addSession(registry, new FakeSession("4", "aws"));
+    expect(seen).toEqual([
+      "aws listener: registered 1 (1 left)",
+      "gcp listener: registered 2 (1 left)",
+      "aws listener: registered 3 (2 left)",
+    ]);
+  });
+
+  it("skips a listener that another one unsubscribed during the same registration", () => {
+    const registry = createPluginRegistry();
+    const seen: string[] = [];
+    let offSecond: () => void = () => {};
+    onRegisteredAs(registry, "aws", () => {
+      seen.push("first");
+      offSecond();
+    });
+    offSecond = onRegisteredAs(registry, "aws", () => seen.push("second"));
+    addSession(registry, new FakeSession("1", "aws"));
+    expect(seen).toEqual(["first"]);
+  });
+
+  it("counts the same function subscribed twice as two subscriptions", () => {
+    const registry = createPluginRegistry();
+    let calls = 0;
+    const listener = () => calls++;
+    const off = onRegisteredAs(registry, "aws", listener);
+    onRegisteredAs(registry, "aws", listener);
+    off();
+    addSession(registry, new FakeSession("1", "aws"));
+    expect(calls).toBe(1);
   });
 });
 

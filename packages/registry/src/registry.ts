@@ -109,10 +109,34 @@ export function addSession(registry: PluginRegistry, session: PluginSession): ()
   return registry.add(session);
 }
 
+/**
+ * Calls `listener` for each registration under `name` until the returned
+ * function is called. Unlike `on("registered")`, a registration costs one
+ * map lookup however many plugins are being waited for: a fleet of
+ * sessions each waiting for its own replacement (maximum age) must not
+ * make every registration call all of their listeners. For
+ * @operator-plugin-framework/server only, through the `./internal` entry.
+ */
+export function onRegisteredAs(
+  registry: PluginRegistry,
+  name: string,
+  listener: (event: RegistryEvent) => void,
+): () => void {
+  if (!(registry instanceof LiveRegistry)) {
+    // Another copy's registry: its public events work too, at O(listeners) per event.
+    return registry.on("registered", (event) => {
+      if (event.session.name === name) listener(event);
+    });
+  }
+  return registry.onRegisteredAs(name, listener);
+}
+
 class LiveRegistry implements PluginRegistry {
   private readonly byName = new Map<string, PluginSession[]>();
   private readonly handles = new Map<string, PluginHandle>();
   private readonly events = new EventEmitter();
+  /** Listeners for registrations of one name (waitFor, replacements): see onRegisteredAs. */
+  private readonly nameListeners = new Map<string, Set<(event: RegistryEvent) => void>>();
 
   constructor(private readonly picker: SessionPicker) {
     // Every waitFor() and watch() listens while it waits; there is no leak to warn about.
@@ -196,6 +220,22 @@ class LiveRegistry implements PluginRegistry {
     return () => this.events.off(type, listener);
   }
 
+  onRegisteredAs(name: string, listener: (event: RegistryEvent) => void): () => void {
+    let listeners = this.nameListeners.get(name);
+    if (!listeners) {
+      listeners = new Set();
+      this.nameListeners.set(name, listeners);
+    }
+    // A wrapper per subscription, so that one function subscribed twice is two subscriptions.
+    const entry = (event: RegistryEvent) => listener(event);
+    listeners.add(entry);
+    return () => {
+      const current = this.nameListeners.get(name);
+      if (!current?.delete(entry)) return;
+      if (current.size === 0) this.nameListeners.delete(name);
+    };
+  }
+
   async *watch(options: { signal?: AbortSignal } = {}): AsyncIterable<RegistryEvent> {
     try {
       for await (const [event] of on(this.events, "event", { signal: options.signal }))
@@ -225,7 +265,7 @@ class LiveRegistry implements PluginRegistry {
         clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
       };
-      const off = this.on("registered", (event) => {
+      const off = this.onRegisteredAs(name, (event) => {
         if (!ready(event.session)) return;
         done();
         resolve(found());
@@ -282,6 +322,11 @@ class LiveRegistry implements PluginRegistry {
   }
 
   private emit(event: RegistryEvent): void {
+    if (event.type === "registered") {
+      const listeners = this.nameListeners.get(event.session.name);
+      // A copy: a listener may unsubscribe itself, or others, while they run.
+      if (listeners) for (const listener of [...listeners]) if (listeners.has(listener)) listener(event);
+    }
     this.events.emit(event.type, event);
     this.events.emit("event", event);
   }

@@ -1,5 +1,7 @@
 import { getEventListeners } from "node:events";
+import { connect } from "node:http2";
 import { createServer } from "node:net";
+import { PLUGIN_STREAM_PATH } from "@operator-plugin-framework/wire";
 import { describe, expect, it } from "vitest";
 import { PluginServerImpl } from "./plugin-server.js";
 
@@ -55,6 +57,28 @@ describe("plugin server lifecycle states", () => {
       await server.stop();
       expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
     }
+  });
+
+  it("stops even when a client never closes its side of the connection", async () => {
+    const server = new PluginServerImpl({ ...options, drainGraceMs: 100 });
+    void server.start();
+    const [address] = await server.ready();
+    // A stream that sends nothing and never ends: closing the connection
+    // gracefully would wait for it forever, so stop() has to force it.
+    const client = connect(`http://${address}`);
+    const stream = client.request({
+      ":method": "POST",
+      ":path": PLUGIN_STREAM_PATH,
+      "content-type": "application/grpc",
+      te: "trailers",
+    });
+    stream.on("error", () => {});
+    client.on("error", () => {});
+    await new Promise((resolve) => stream.once("response", resolve));
+    const closed = new Promise((resolve) => client.once("close", resolve));
+    await server.stop();
+    expect(server.state()).toBe("stopped");
+    await closed;
   });
 
   it("stops when the caller's signal aborts", async () => {

@@ -11,6 +11,7 @@ import { PluginStreamServiceDefinition, raceTimeout } from "@operator-plugin-fra
 import { checkAuthOptions } from "./auth-checks.js";
 import { deferred } from "./deferred.js";
 import { OperatorHealth } from "./health/operator-health.js";
+import { Http2Sessions } from "./http2-sessions.js";
 import {
   formatListenAddress,
   type ListenAddress,
@@ -97,6 +98,7 @@ export class PluginServerImpl implements PluginServer {
   private readonly listen: ListenAddress[];
   private readonly context: StreamContext;
   private readonly streams = new Set<PluginStream>();
+  private readonly connections = new Http2Sessions();
   private readonly socketsCreated: string[] = [];
   private readonly readiness = deferred<readonly string[]>();
   private readonly stopRequest = deferred<void>();
@@ -210,6 +212,10 @@ export class PluginServerImpl implements PluginServer {
             "grpc.http2.min_ping_interval_without_data_ms": Math.min(keepalive.intervalMs, 5_000),
           }
         : {}),
+      // channelz registers every connection in a process-wide table and
+      // traces it: at 10,000 plugins that is memory and CPU per session for
+      // a debugging interface nothing here serves. grpcOptions may turn it on.
+      "grpc.enable_channelz": 0,
       ...this.options.grpcOptions,
     });
     grpc.addService(PluginStreamServiceDefinition, {
@@ -264,6 +270,7 @@ export class PluginServerImpl implements PluginServer {
       // Before keepRepeatedHeaders: its listener must run first (see tagConnections).
       tagConnections(grpc);
       keepRepeatedHeaders(grpc);
+      this.connections.watch(grpc);
       if (address.kind === "unix") this.socketsCreated.push(address.path);
       this.addresses.push(formatListenAddress(address, port));
     }
@@ -285,6 +292,8 @@ export class PluginServerImpl implements PluginServer {
     const closed = new Promise<void>((resolve) => grpc.tryShutdown(() => resolve()));
     if (!(await raceTimeout(closed, FORCE_SHUTDOWN_MS))) {
       grpc.forceShutdown();
+      // grpc-js destroys only the sessions channelz tracked: none with channelz off.
+      this.connections.destroyAll();
       await closed;
     }
     this.health?.probeServer?.forceShutdown();

@@ -7,7 +7,7 @@ import type {
 } from "@operator-plugin-framework/auth";
 import { type PluginRegister, PluginStreamMessage, type Settings } from "@operator-plugin-framework/proto";
 import type { AnnouncedService, PluginRegistry } from "@operator-plugin-framework/registry";
-import { addSession } from "@operator-plugin-framework/registry/internal";
+import { addSession, onRegisteredAs } from "@operator-plugin-framework/registry/internal";
 import {
   effectiveSettings,
   HOST_SERVICES_REVISION,
@@ -180,9 +180,9 @@ export class PluginStream {
       // Cut it at the end of the grace period whatever happens...
       this.ageTimer = setTimeout(() => this.end(status.UNAVAILABLE, reason), this.ctx.drainGraceMs);
       // ...but normally once its replacement is registered and its calls are done.
-      const name = this.session?.name;
-      this.offReplacement = this.ctx.registry.on("registered", (event) => {
-        if (event.session.name !== name || event.session === this.session) return;
+      const name = this.session?.name ?? "";
+      this.offReplacement = onRegisteredAs(this.ctx.registry, name, (event) => {
+        if (event.session === this.session) return;
         this.offReplacement?.();
         this.whenIdle(() => this.end(status.OK, reason));
       });

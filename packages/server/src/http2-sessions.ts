@@ -1,0 +1,39 @@
+import type { Http2Server, Http2Session } from "node:http2";
+import type { Server } from "@grpc/grpc-js";
+
+/**
+ * The HTTP/2 sessions (connections) of a grpc-js server, so that a forced
+ * shutdown can end them. grpc-js's `forceShutdown()` destroys only the
+ * sessions it tracks for channelz; with channelz off (the plugin server's
+ * default) it destroys none, and a plugin that never closes its side would
+ * hold `stop()` open for good.
+ */
+export class Http2Sessions {
+  private readonly sessions = new Set<Http2Session>();
+  private readonly watched = new WeakSet<object>();
+
+  /** Follows the sessions of every HTTP/2 server `server` has bound so far. Idempotent per HTTP/2 server. */
+  watch(server: Server): void {
+    const http2Servers = (server as unknown as { http2Servers?: Map<Http2Server, unknown> }).http2Servers;
+    if (!(http2Servers instanceof Map)) return; // keepRepeatedHeaders throws a clear error for this
+    for (const http2Server of http2Servers.keys()) {
+      if (this.watched.has(http2Server)) continue;
+      this.watched.add(http2Server);
+      http2Server.on("session", (session: Http2Session) => {
+        this.sessions.add(session);
+        session.once("close", () => this.sessions.delete(session));
+      });
+    }
+  }
+
+  /** Sessions open now. */
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** Destroys every session still open. */
+  destroyAll(): void {
+    for (const session of this.sessions) session.destroy();
+    this.sessions.clear();
+  }
+}
