@@ -11,7 +11,8 @@ const MAX_LINES = 6;
 
 /**
  * `curl http://ADDRESS/metrics`, reduced to a few `pluginframework_*` samples
- * with a value (the families above, in the order the operator serves them).
+ * with a value: the families above in that order, and within the call
+ * counts the operator's calls to plugins (caller="operator") first.
  */
 export async function metricsExcerpt(address: string): Promise<string[]> {
   const response = await fetch(`http://${address}/metrics`);
@@ -19,7 +20,13 @@ export async function metricsExcerpt(address: string): Promise<string[]> {
   const text = await response.text();
   const samples = text.split("\n").filter((line) => SHOWN.some((prefix) => line.startsWith(prefix)));
   if (samples.length === 0) throw new Error(`no pluginframework_* samples at http://${address}/metrics`);
-  return samples.filter((line) => !/ 0$/.test(line)).slice(0, MAX_LINES);
+  // The leader's own calls before the plugins' host calls, so the excerpt shows both kinds.
+  const rank = (line: string) =>
+    SHOWN.findIndex((prefix) => line.startsWith(prefix)) * 2 + (line.includes('caller="plugin"') ? 1 : 0);
+  return samples
+    .filter((line) => !/ 0$/.test(line))
+    .sort((a, b) => rank(a) - rank(b))
+    .slice(0, MAX_LINES);
 }
 
 /**
