@@ -1,5 +1,6 @@
 import { status } from "@grpc/grpc-js";
 import {
+  CallQueue,
   HOST_SERVICES_REVISION,
   type OutgoingCall,
   type StreamBroker,
@@ -50,11 +51,13 @@ type Route =
  */
 export class HostRouter implements StreamBroker {
   readonly peerLabel = "operator";
-  private readonly waiting = new Set<OutgoingCall>();
+  private readonly waiting: CallQueue<OutgoingCall>;
   private closedReason: string | undefined;
   private admitting = false;
 
-  constructor(private readonly options: HostRouterOptions) {}
+  constructor(private readonly options: HostRouterOptions) {
+    this.waiting = new CallQueue(options.maxQueued);
+  }
 
   get maxSendMessageSize(): number {
     return this.options.maxSendMessageSize;
@@ -83,7 +86,7 @@ export class HostRouter implements StreamBroker {
           `call ${call.method} cannot be sent; give the call a deadline to wait for one, or await connection.registered()`,
       };
     }
-    if (this.waiting.size >= this.options.maxQueued) {
+    if (!this.waiting.push(call)) {
       return {
         code: status.RESOURCE_EXHAUSTED,
         details:
@@ -91,7 +94,6 @@ export class HostRouter implements StreamBroker {
           "bound set by connectPlugin's maxQueuedHostCalls option: retry later, or raise maxQueuedHostCalls",
       };
     }
-    this.waiting.add(call);
     // Others waited first; one of them may be admitted now, and then maybe this one.
     if (route.kind === "open") this.admit();
     return undefined;
@@ -104,7 +106,7 @@ export class HostRouter implements StreamBroker {
   }
 
   withdraw(call: OutgoingCall): void {
-    this.waiting.delete(call);
+    this.waiting.remove(call);
   }
 
   /** A session registered, or a stream slot freed: give waiting calls their streams, in order. */
@@ -112,10 +114,10 @@ export class HostRouter implements StreamBroker {
     if (this.admitting) return;
     this.admitting = true;
     try {
-      for (const call of this.waiting) {
+      for (let call = this.waiting.peek(); call; call = this.waiting.peek()) {
         const route = this.route(call.method);
         if (route.kind === "wait") return;
-        this.waiting.delete(call);
+        this.waiting.shift();
         if (route.kind === "open") route.streams.openStream(call);
         else call.end(status.UNIMPLEMENTED, route.details);
       }
@@ -127,9 +129,7 @@ export class HostRouter implements StreamBroker {
   /** The connection closed: waiting calls fail, and so does every later call. */
   close(reason: string): void {
     this.closedReason = reason;
-    const calls = [...this.waiting];
-    this.waiting.clear();
-    for (const call of calls) call.end(status.CANCELLED, reason);
+    for (const call of this.waiting.clear()) call.end(status.CANCELLED, reason);
   }
 
   private route(method: string): Route {

@@ -2,6 +2,7 @@ import { Metadata, status } from "@grpc/grpc-js";
 import type { PluginError, PluginRPCResponse, PluginStreamMessage } from "@operator-plugin-framework/proto";
 import {
   type CallObserver,
+  CallQueue,
   type ChannelCall,
   type Deadline,
   type InterceptingListener,
@@ -13,7 +14,7 @@ import {
   type StatusObject,
   sanitizeCode,
 } from "@operator-plugin-framework/wire";
-import { CallQueue, queueFullMessage } from "./call-queue.js";
+import { queueFullMessage } from "./call-queue.js";
 import { deadlineMs, type ServerSessionLimits, SessionBase, type SessionInit } from "./session-base.js";
 import { SessionCall } from "./session-call.js";
 import type { SessionTransport } from "./transport.js";

@@ -2,6 +2,7 @@ import { status } from "@grpc/grpc-js";
 import type { Frame, PluginStreamMessage, ServiceDescriptor } from "@operator-plugin-framework/proto";
 import {
   type CallCarrier,
+  CallQueue,
   type ChannelCall,
   type Deadline,
   FrameScheduler,
@@ -15,7 +16,7 @@ import {
   SESSION_MAX_UNWRITTEN_BYTES,
   type StreamBroker,
 } from "@operator-plugin-framework/wire";
-import { CallQueue, queueFullMessage } from "./call-queue.js";
+import { queueFullMessage } from "./call-queue.js";
 import { createHostCalls, type HostServing } from "./host-calls.js";
 import {
   type DrainOptions,

@@ -1,4 +1,5 @@
 export { runApplicationCallback } from "./application-callback.js";
+export { CallQueue } from "./call-queue.js";
 export {
   decodePluginStreamMessage,
   encodePluginStreamMessage,
