@@ -1,4 +1,5 @@
 import { existsSync, readdirSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 // One root config; every workspace package with tests is a project. The
@@ -28,6 +29,11 @@ export default defineConfig({
         name: dir.split("/")[1],
         include: [`${dir}/src/**/*.test.ts`],
         isolate: isolated.has(dir),
+        // Unit files are plain CPU work, so they take every core; vitest's
+        // default leaves one free (a single worker on a 2-core CI machine).
+        // End-to-end files keep that default: their operator and plugin child
+        // processes need the other core, and their timing bounds assume it.
+        ...(isolated.has(dir) ? {} : { maxWorkers: availableParallelism() }),
       },
     })),
     testTimeout: 20_000,
