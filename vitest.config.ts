@@ -33,7 +33,11 @@ export default defineConfig({
         // default leaves one free (a single worker on a 2-core CI machine).
         // End-to-end files keep that default: their operator and plugin child
         // processes need the other core, and their timing bounds assume it.
-        ...(isolated.has(dir) ? {} : { maxWorkers: availableParallelism() }),
+        // vitest runs projects with different worker counts as separate
+        // groups, in groupOrder: the unit projects first, then the rest.
+        ...(isolated.has(dir)
+          ? { sequence: { groupOrder: 1 } }
+          : { maxWorkers: availableParallelism(), sequence: { groupOrder: 0 } }),
       },
     })),
     testTimeout: 20_000,
