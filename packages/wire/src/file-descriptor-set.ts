@@ -1,3 +1,5 @@
+import { ProtoReader } from "./proto-reader.js";
+
 /**
  * The largest `file_descriptor_set` a plugin may announce at registration:
  * 1 MiB. The descriptors of a plugin's services with all their imports
@@ -18,50 +20,37 @@ export function splitFileDescriptorSet(bytes: Uint8Array): Buffer[] | string {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buffer.length === 0) return "it is empty";
   const files: Buffer[] = [];
-  let offset = 0;
-  while (offset < buffer.length) {
+  const reader = new ProtoReader(buffer, 0, buffer.length);
+  while (reader.pos < reader.end) {
     // Tag 0x0a: field 1, wire type 2 (length-delimited), the only field of a FileDescriptorSet.
-    if (buffer[offset] !== 0x0a)
-      return `unexpected byte 0x${buffer[offset]!.toString(16)} at offset ${offset}`;
-    const length = readLength(buffer, offset + 1);
-    if (!length) return "a length runs past the end";
-    const start = length.next;
-    offset = start + length.value;
-    if (offset > buffer.length) return "the last file runs past the end";
-    files.push(buffer.subarray(start, offset));
+    if (buffer[reader.pos] !== 0x0a)
+      return `unexpected byte 0x${buffer[reader.pos]!.toString(16)} at offset ${reader.pos}`;
+    reader.pos++;
+    try {
+      const [start, end] = reader.bytes();
+      files.push(buffer.subarray(start, end));
+    } catch {
+      return "a file's length runs past the end";
+    }
   }
   return files;
 }
 
 /** The `name` (field 1) of a serialized FileDescriptorProto, such as "example/v1/greeter.proto". */
 export function fileDescriptorName(file: Buffer): string | undefined {
-  let offset = 0;
-  while (offset < file.length) {
-    // Every field of a FileDescriptorProto has a one-byte tag (field numbers up to 15).
-    const tag = file[offset++]!;
-    const wireType = tag & 0x07;
-    if (wireType === 0) {
-      while (offset < file.length && file[offset++]! >= 0x80) {}
-      continue;
+  const reader = new ProtoReader(file, 0, file.length);
+  try {
+    while (reader.pos < reader.end) {
+      const tag = reader.varint();
+      if (tag !== 0x0a) {
+        reader.skip(tag & 0x07);
+        continue;
+      }
+      const [start, end] = reader.bytes();
+      return file.toString("utf8", start, end);
     }
-    if (wireType !== 2) return undefined;
-    const length = readLength(file, offset);
-    if (!length) return undefined;
-    if (tag === 0x0a) return file.toString("utf8", length.next, length.next + length.value);
-    offset = length.next + length.value;
+  } catch {
+    // Malformed: no name.
   }
   return undefined;
-}
-
-function readLength(bytes: Buffer, at: number): { value: number; next: number } | undefined {
-  let value = 0;
-  let shift = 0;
-  let offset = at;
-  for (;;) {
-    if (offset >= bytes.length || shift > 28) return undefined;
-    const byte = bytes[offset++]!;
-    value += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
-    if (byte < 0x80) return { value, next: offset };
-  }
 }
