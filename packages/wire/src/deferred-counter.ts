@@ -75,3 +75,30 @@ export class DeferredCounter {
 }
 
 const instances = new WeakMap<PromCounterLike, DeferredCounter>();
+
+/** The highest gRPC status code (UNAUTHENTICATED). */
+const MAX_CODE = 16;
+
+/**
+ * The cells of one method's "handled" series, one per status code, looked up
+ * at a code's first use: `labels` plus `code`, named by `codeName`.
+ */
+export class CodeCells {
+  // Indexed by code, 0 to 16; other codes are rare and looked up each time.
+  private readonly byCode: CounterCell[] = [];
+
+  constructor(
+    private readonly counter: DeferredCounter,
+    readonly labels: Record<string, string>,
+    private readonly codeName: (code: number) => string,
+  ) {}
+
+  cell(code: number): CounterCell {
+    const known = code >= 0 && code <= MAX_CODE;
+    const cached = known ? this.byCode[code] : undefined;
+    if (cached) return cached;
+    const made = this.counter.cell({ ...this.labels, code: this.codeName(code) });
+    if (known) this.byCode[code] = made;
+    return made;
+  }
+}

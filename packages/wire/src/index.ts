@@ -15,7 +15,7 @@ export {
   PLUGIN_STREAM_PATH,
   PROTOCOL_REVISION,
 } from "./constants.js";
-export { type CounterCell, DeferredCounter, type PromCounterLike } from "./deferred-counter.js";
+export { CodeCells, type CounterCell, DeferredCounter, type PromCounterLike } from "./deferred-counter.js";
 export { isStatusError, PluginFrameworkError, protocolViolation } from "./errors.js";
 export {
   fileDescriptorName,

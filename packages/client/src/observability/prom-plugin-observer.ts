@@ -2,7 +2,7 @@ import { status } from "@grpc/grpc-js";
 import {
   type CallerSide,
   type CallObserver,
-  type CounterCell,
+  CodeCells,
   DeferredCounter,
   LabelBound,
   noopCallObserver,
@@ -18,8 +18,6 @@ export const MAX_TARGET_LABELS = 100;
 export const MAX_HOST_METHOD_LABELS = 1_000;
 /** Call-duration buckets, in seconds: 1 ms to 30 s, as on the operator. */
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-/** The highest gRPC status code (UNAUTHENTICATED). */
-const MAX_CODE = 16;
 type MethodLabels = { service: string; method: string; caller: CallerSide };
 
 function labelsOf(path: string, caller: CallerSide): MethodLabels {
@@ -103,16 +101,9 @@ export function createPromPluginObserver(prom: PromClientModule, registry: PromR
   const handledCells = DeferredCounter.of(handled);
   /** One method's labels and its handled counts by code, made at its first call. */
   class MethodSeries {
-    /** By status code, 0 to 16; other codes are rare and looked up. */
-    private readonly handled: CounterCell[] = [];
-    constructor(readonly labels: MethodLabels) {}
-    handledCell(code: number): CounterCell {
-      const known = code >= 0 && code <= MAX_CODE;
-      const cell = known ? this.handled[code] : undefined;
-      if (cell) return cell;
-      const made = handledCells.cell({ ...this.labels, code: status[code] ?? "UNKNOWN" });
-      if (known) this.handled[code] = made;
-      return made;
+    readonly handled: CodeCells;
+    constructor(readonly labels: MethodLabels) {
+      this.handled = new CodeCells(handledCells, labels, (code) => status[code] ?? "UNKNOWN");
     }
   }
 
@@ -148,7 +139,7 @@ export function createPromPluginObserver(prom: PromClientModule, registry: PromR
     flowStalled(): void {}
     end(code: number): void {
       const series = this.seriesAtEnd();
-      series.handledCell(code).value++;
+      series.handled.cell(code).value++;
       duration.observe(series.labels, (performance.now() - this.startedAt) / 1000);
     }
   }

@@ -1,6 +1,7 @@
 import { status } from "@grpc/grpc-js";
 import type { CallObserver, DrainCause, SessionObserver } from "@operator-plugin-framework/wire";
 import {
+  CodeCells,
   type CounterCell,
   DeferredCounter,
   LabelBound,
@@ -18,8 +19,6 @@ export const MAX_METHOD_LABELS = 2_000;
 /** Call-duration buckets, in seconds: 1 ms to 30 s. */
 export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-/** The highest gRPC status code (UNAUTHENTICATED). */
-const MAX_CODE = 16;
 const CALL_LABELS = ["plugin", "service", "method", "type", "caller"] as const;
 type SessionState = "active" | "retiring" | "draining";
 
@@ -118,18 +117,10 @@ export function createPromServerObserver(prom: PromClientModule, registry: PromR
   /** The series of one method of one session, made at its first call. */
   class MethodSeries {
     readonly started: CounterCell;
-    /** By status code, 0 to 16; other codes are rare and looked up. */
-    private readonly handled: CounterCell[] = [];
+    readonly handled: CodeCells;
     constructor(readonly labels: CallLabels) {
       this.started = startedCells.cell(labels);
-    }
-    handledCell(code: number): CounterCell {
-      const known = code >= 0 && code <= MAX_CODE;
-      const cell = known ? this.handled[code] : undefined;
-      if (cell) return cell;
-      const made = handledCells.cell({ ...this.labels, code: codeName(code) });
-      if (known) this.handled[code] = made;
-      return made;
+      this.handled = new CodeCells(handledCells, labels, codeName);
     }
   }
 
@@ -175,7 +166,7 @@ export function createPromServerObserver(prom: PromClientModule, registry: PromR
     }
     end(code: number): void {
       const series = this.series;
-      series.handledCell(code).value++;
+      series.handled.cell(code).value++;
       duration.observe(series.labels, (performance.now() - this.startedAt) / 1000);
     }
   }
