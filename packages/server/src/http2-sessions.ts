@@ -1,5 +1,6 @@
 import type { Http2Server, Http2Session } from "node:http2";
 import type { Server } from "@grpc/grpc-js";
+import { newHttp2Servers } from "./grpc-http2-servers.js";
 
 /**
  * The HTTP/2 sessions (connections) of a grpc-js server, so that a forced
@@ -10,15 +11,11 @@ import type { Server } from "@grpc/grpc-js";
  */
 export class Http2Sessions {
   private readonly sessions = new Set<Http2Session>();
-  private readonly watched = new WeakSet<object>();
+  private readonly watched = new WeakSet<Http2Server>();
 
   /** Follows the sessions of every HTTP/2 server `server` has bound so far. Idempotent per HTTP/2 server. */
   watch(server: Server): void {
-    const http2Servers = (server as unknown as { http2Servers?: Map<Http2Server, unknown> }).http2Servers;
-    if (!(http2Servers instanceof Map)) return; // keepRepeatedHeaders throws a clear error for this
-    for (const http2Server of http2Servers.keys()) {
-      if (this.watched.has(http2Server)) continue;
-      this.watched.add(http2Server);
+    for (const http2Server of newHttp2Servers(server, this.watched)) {
       http2Server.on("session", (session: Http2Session) => {
         this.sessions.add(session);
         session.once("close", () => this.sessions.delete(session));

@@ -1,5 +1,6 @@
 import type { Http2Server, Http2Session, IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { type Metadata, type Server, status } from "@grpc/grpc-js";
+import { newHttp2Servers } from "./grpc-http2-servers.js";
 
 /** Defaults of the stream caps; see `PluginServerOptions` for why each is what it is. */
 export const DEFAULT_STREAM_CAPS: Readonly<StreamCapsOptions> = {
@@ -42,7 +43,7 @@ export interface CapSlot {
  */
 const CONNECTION_HEADER = "x-opf-internal-connection";
 
-const tagged = new WeakSet<object>();
+const tagged = new WeakSet<Http2Server>();
 const connectionIds = new WeakMap<Http2Session, string>();
 let nextConnectionId = 1;
 
@@ -54,11 +55,7 @@ let nextConnectionId = 1;
  * Idempotent per HTTP/2 server.
  */
 export function tagConnections(server: Server): void {
-  const http2Servers = (server as unknown as { http2Servers?: Map<Http2Server, unknown> }).http2Servers;
-  if (!(http2Servers instanceof Map)) return; // keepRepeatedHeaders throws a clear error for this
-  for (const http2Server of http2Servers.keys()) {
-    if (tagged.has(http2Server)) continue;
-    tagged.add(http2Server);
+  for (const http2Server of newHttp2Servers(server, tagged)) {
     http2Server.prependListener("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
       const session = stream.session;
       if (!session) return;

@@ -1,6 +1,6 @@
 import type { Http2Server, IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
-import { type Metadata, type Server, status } from "@grpc/grpc-js";
-import { PluginFrameworkError } from "@operator-plugin-framework/wire";
+import type { Metadata, Server } from "@grpc/grpc-js";
+import { newHttp2Servers } from "./grpc-http2-servers.js";
 
 /**
  * The request headers an authenticator sees: every value of every header,
@@ -14,7 +14,7 @@ export function authHeaders(metadata: Metadata): Record<string, string[]> {
   return headers;
 }
 
-const patched = new WeakSet<object>();
+const patched = new WeakSet<Http2Server>();
 
 /**
  * Makes a header field that arrives more than once reach the call's metadata
@@ -24,23 +24,11 @@ const patched = new WeakSet<object>();
  * listeners (`rawHeaders`); a listener placed before grpc-js's replaces each
  * joined string with the list of its values, which grpc-js adds one by one.
  *
- * grpc-js keeps its HTTP/2 servers in a private `http2Servers` map: the
- * version is pinned to a minor release and a test covers this, so an upgrade
- * that changes it fails loudly. Call after every `bindAsync`; it is
- * idempotent.
+ * The HTTP/2 servers come from grpc-js's private map (see newHttp2Servers).
+ * Call after every `bindAsync`; it is idempotent.
  */
 export function keepRepeatedHeaders(server: Server): void {
-  const http2Servers = (server as unknown as { http2Servers?: Map<Http2Server, unknown> }).http2Servers;
-  if (!(http2Servers instanceof Map)) {
-    throw new PluginFrameworkError(
-      status.INTERNAL,
-      "this @grpc/grpc-js version hides its HTTP/2 servers, so repeated identity headers cannot be seen; " +
-        "use the @grpc/grpc-js version the server package pins",
-    );
-  }
-  for (const http2Server of http2Servers.keys()) {
-    if (patched.has(http2Server)) continue;
-    patched.add(http2Server);
+  for (const http2Server of newHttp2Servers(server, patched)) {
     http2Server.prependListener(
       "stream",
       (_stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: unknown) =>
