@@ -1,5 +1,6 @@
 // The caller role: the operator (a plugin server) and the grpc-js clients of
 // the baselines. Every measured run happens here; the parent only sequences.
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createPluginServer, type PluginServer, quietLogger } from "@operator-plugin-framework/server";
 import { LIMIT } from "./limits.js";
 import { sequentialUntil } from "./loop.js";
@@ -42,6 +43,9 @@ export interface MixedRound {
   idleP99us: number;
   loadedP50us: number;
   loadedP99us: number;
+  /** This (the operator's) process's event-loop delay p99 in each phase. */
+  idleLoopP99us: number;
+  loadedLoopP99us: number;
   loadedCalls: number;
   /** Transfers made (back to back, until as many loaded calls as idle ones) and their median duration. */
   transfers: number;
@@ -121,7 +125,15 @@ export function createCaller(): Handlers {
       const { spec } = args;
       if (!v.transfer) throw new Error(`variant ${v.name} has no bulk transfer`);
       const call = v.unary(64, 64);
+      // This process's event-loop delay in each phase: how much of a loaded
+      // call's latency is the operator busy with the transfer's messages.
+      let loop = monitorEventLoopDelay({ resolution: 1 });
+      loop.enable();
       const idle = await sequentialUntil(call, undefined, spec.idleCount, spec.maxMs);
+      loop.disable();
+      const idleLoopP99us = loop.percentile(99) / 1000;
+      loop = monitorEventLoopDelay({ resolution: 1 });
+      loop.enable();
       // Transfers back to back until as many loaded calls as idle ones: one
       // transfer may be over before a p99 means anything.
       const loaded: number[] = [];
@@ -133,8 +145,11 @@ export function createCaller(): Handlers {
         loaded.push(...(await sequentialUntil(call, transfer, Number.POSITIVE_INFINITY, spec.maxMs)));
         transfers.push(await transfer);
       }
+      loop.disable();
       const transferMs = median(transfers);
       return {
+        idleLoopP99us,
+        loadedLoopP99us: loop.percentile(99) / 1000,
         idleP50us: quantile(idle, 0.5),
         idleP99us: quantile(idle, 0.99),
         loadedP50us: quantile(loaded, 0.5),

@@ -16,6 +16,9 @@ export interface MixedResult {
   idleP99us: number | null;
   loadedP50us: number | null;
   loadedP99us: number | null;
+  /** The operator process's event-loop delay p99, idle and during transfers (median of rounds). */
+  idleLoopP99us: number | null;
+  loadedLoopP99us: number | null;
   /** Per-round loaded p99 ÷ idle p99: median, min, max. */
   p99Ratio: Range | null;
   transferMs: number | null;
@@ -63,6 +66,8 @@ export async function measureMixed(
       idleP99us: med((r) => r.idleP99us),
       loadedP50us: med((r) => r.loadedP50us),
       loadedP99us: med((r) => r.loadedP99us),
+      idleLoopP99us: med((r) => r.idleLoopP99us),
+      loadedLoopP99us: med((r) => r.loadedLoopP99us),
       p99Ratio: range(rs.map((r) => r.loadedP99us / r.idleP99us)),
       transferMs: med((r) => r.transferMs),
       transfers: med((r) => r.transfers),

@@ -39,12 +39,12 @@ export function table(results: ScenarioResult[]): string {
 
 export function mixedTable(results: MixedResult[]): string {
   return [
-    "| scenario | variant | idle p50 µs | idle p99 µs | loaded p50 µs | loaded p99 µs | loaded ÷ idle p99 (min–max) | transfer ms (transfers) | calls during transfers |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    "| scenario | variant | idle p50 µs | idle p99 µs | loaded p50 µs | loaded p99 µs | loaded ÷ idle p99 (min–max) | operator event-loop p99 µs, idle / loaded | transfer ms (transfers) | calls during transfers |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...results.map((r) =>
       r.runs === 0
-        ? `| ${r.name} | ${r.variant} | FAILED: ${r.error ?? "no rounds"} |||||||`
-        : `| ${r.name} | ${r.variant} | ${fmt(r.idleP50us)} | ${fmt(r.idleP99us)} | ${fmt(r.loadedP50us)} | ${fmt(r.loadedP99us)} | ${fmtRange(r.p99Ratio)} | ${fmt(r.transferMs)} (${fmt(r.transfers)}) | ${fmt(r.loadedCalls)} |`,
+        ? `| ${r.name} | ${r.variant} | FAILED: ${r.error ?? "no rounds"} ||||||||`
+        : `| ${r.name} | ${r.variant} | ${fmt(r.idleP50us)} | ${fmt(r.idleP99us)} | ${fmt(r.loadedP50us)} | ${fmt(r.loadedP99us)} | ${fmtRange(r.p99Ratio)} | ${fmt(r.idleLoopP99us)} / ${fmt(r.loadedLoopP99us)} | ${fmt(r.transferMs)} (${fmt(r.transfers)}) | ${fmt(r.loadedCalls)} |`,
     ),
   ].join("\n");
 }
