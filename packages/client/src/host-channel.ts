@@ -3,8 +3,8 @@ import {
   type CallObserver,
   type ChannelCall,
   type ChannelInterface,
-  type ChannelRef,
   OutgoingCall,
+  VirtualChannel,
 } from "@operator-plugin-framework/wire";
 import type { HostRouter } from "./host-router.js";
 
@@ -14,41 +14,28 @@ import type { HostRouter } from "./host-router.js";
  * the plugin's sessions. Any generated client, interceptors included, runs
  * on it unchanged. The operator's counterpart is registry's PoolChannel.
  */
-export class HostChannel implements ChannelInterface {
+export class HostChannel extends VirtualChannel {
+  protected readonly readinessHint = "wait for connection.registered() instead";
+
   constructor(
     private readonly router: HostRouter,
     /** Watches each call (metrics, tracing); called as the call starts, in the caller's context. */
     private readonly observe?: (method: string) => CallObserver,
-  ) {}
+  ) {
+    super();
+  }
 
   createCall(...[method, deadline]: Parameters<ChannelInterface["createCall"]>): ChannelCall {
     const ms = deadline instanceof Date ? deadline.getTime() : deadline;
     return new OutgoingCall(this.router, method, ms, this.observe?.(method));
   }
 
-  close(): void {}
-
   getTarget(): string {
     return "operator";
   }
 
+  /** Always READY: a call with no registered session waits in the router's queue, it does not fail. */
   getConnectivityState(): connectivityState {
     return connectivityState.READY;
-  }
-
-  watchConnectivityState(
-    _current: connectivityState,
-    _deadline: Date | number,
-    callback: (error?: Error) => void,
-  ): void {
-    // Sessions are not one connection we could wait on; report no change,
-    // the way a channel whose deadline passed does.
-    process.nextTick(() =>
-      callback(new Error("connectivity state watching is not supported for host-service channels")),
-    );
-  }
-
-  getChannelzRef(): ChannelRef {
-    return { kind: "channel", id: 0, name: this.getTarget() } as ChannelRef;
   }
 }

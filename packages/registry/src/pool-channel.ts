@@ -1,9 +1,5 @@
 import { connectivityState, status } from "@grpc/grpc-js";
-import type {
-  ChannelCall as Call,
-  ChannelInterface as Channel,
-  ChannelRef,
-} from "@operator-plugin-framework/wire";
+import { type ChannelCall, type ChannelInterface, VirtualChannel } from "@operator-plugin-framework/wire";
 import type { SessionPicker } from "./balancer.js";
 import { DeferredStatusCall } from "./deferred-status-call.js";
 import { FailedCall } from "./failed-call.js";
@@ -14,15 +10,22 @@ import type { PluginSession } from "./session.js";
  * goes to one of the plugin's live sessions, picked when the call starts. A
  * client built on it keeps working while replicas come and go.
  */
-export class PoolChannel implements Channel {
+export class PoolChannel extends VirtualChannel {
+  protected readonly readinessHint: string;
+
   constructor(
     private readonly name: string,
     private readonly sessions: () => readonly PluginSession[],
     private readonly pick: SessionPicker,
     private readonly affinityKey: string | undefined,
-  ) {}
+  ) {
+    super();
+    this.readinessHint = `wait with registry.waitFor(${JSON.stringify(name)}) instead`;
+  }
 
-  createCall(...[method, deadline, host, parentCall, flags]: Parameters<Channel["createCall"]>): Call {
+  createCall(
+    ...[method, deadline, host, parentCall, flags]: Parameters<ChannelInterface["createCall"]>
+  ): ChannelCall {
     const live = this.sessions().filter((session) => session.accepting);
     if (live.length === 0) {
       return new FailedCall(status.UNAVAILABLE, `plugin "${this.name}" has no live session`);
@@ -33,8 +36,6 @@ export class PoolChannel implements Channel {
     return new DeferredStatusCall(session.channel.createCall(method, deadline, host, parentCall, flags));
   }
 
-  close(): void {}
-
   getTarget(): string {
     return `plugin:${this.name}`;
   }
@@ -43,21 +44,5 @@ export class PoolChannel implements Channel {
     return this.sessions().some((session) => session.accepting)
       ? connectivityState.READY
       : connectivityState.TRANSIENT_FAILURE;
-  }
-
-  watchConnectivityState(
-    _current: connectivityState,
-    _deadline: Date | number,
-    callback: (error?: Error) => void,
-  ): void {
-    // Sessions are not a connection we could wait on; report no change, the
-    // way a channel whose deadline passed does.
-    process.nextTick(() =>
-      callback(new Error("connectivity state watching is not supported for plugin channels")),
-    );
-  }
-
-  getChannelzRef(): ChannelRef {
-    return { kind: "channel", id: 0, name: this.getTarget() } as ChannelRef;
   }
 }

@@ -2,13 +2,12 @@ import { connectivityState, type Deadline } from "@grpc/grpc-js";
 import type { PluginStreamMessage } from "@operator-plugin-framework/proto";
 import type { AnnouncedService, PluginSession, SessionIdentity } from "@operator-plugin-framework/registry";
 import {
-  type ChannelCall,
   type ChannelInterface,
-  type ChannelRef,
   IdleTracker,
   noopSessionObserver,
   type SessionLimits,
   type SessionObserver,
+  VirtualChannel,
 } from "@operator-plugin-framework/wire";
 import type { SessionTransport } from "./transport.js";
 
@@ -52,7 +51,8 @@ export interface DrainOptions {
  * The part of a session that is the same for seed and revision-1 plugins: its
  * registry record, and being a grpc-js Channel whose calls go through it.
  */
-export abstract class SessionBase implements PluginSession, ChannelInterface {
+export abstract class SessionBase extends VirtualChannel implements PluginSession {
+  protected readonly readinessHint = "watch the registry's events for this session instead";
   readonly id: string;
   readonly name: string;
   readonly version: string;
@@ -75,6 +75,7 @@ export abstract class SessionBase implements PluginSession, ChannelInterface {
     protected readonly transport: SessionTransport,
     readonly limits: ServerSessionLimits,
   ) {
+    super();
     this.id = init.id;
     this.name = init.name;
     this.version = init.version;
@@ -86,7 +87,6 @@ export abstract class SessionBase implements PluginSession, ChannelInterface {
   }
 
   abstract readonly inFlight: number;
-  abstract createCall(method: string, deadline: Deadline): ChannelCall;
   /** Ends the session: every open call fails with UNAVAILABLE and `reason`. */
   abstract terminate(reason: string): void;
   /** The plugin is registered: tell it so, if its protocol expects an answer, and start timers. */
@@ -110,9 +110,6 @@ export abstract class SessionBase implements PluginSession, ChannelInterface {
     this.observer.drained(options.mode === "refuse-new" ? "operator" : "max_age");
     this.announceDrain(options);
   }
-
-  /** A client closing its channel must not end the plugin's session: no-op. */
-  close(): void {}
 
   /** Resolves once no call is open on this session (at once if none is). */
   idle(): Promise<void> {
@@ -149,14 +146,6 @@ export abstract class SessionBase implements PluginSession, ChannelInterface {
   }
   getConnectivityState(): connectivityState {
     return this.accepting ? connectivityState.READY : connectivityState.SHUTDOWN;
-  }
-  watchConnectivityState(_s: connectivityState, _d: Date | number, callback: (error?: Error) => void): void {
-    process.nextTick(() =>
-      callback(new Error("connectivity state watching is not supported for plugin sessions")),
-    );
-  }
-  getChannelzRef(): ChannelRef {
-    return { kind: "channel", id: 0, name: this.peerLabel } as ChannelRef;
   }
 }
 

@@ -85,3 +85,4 @@ export {
   SESSION_ID_ATTRIBUTE,
   type TracedSession,
 } from "./tracing-observer.js";
+export { VirtualChannel } from "./virtual-channel.js";
