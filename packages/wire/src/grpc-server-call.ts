@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import { status } from "@grpc/grpc-js";
-import { PluginFrameworkError, type ServerInterceptingCallInterface } from "@operator-plugin-framework/wire";
+import { PluginFrameworkError } from "./errors.js";
+import type { ServerInterceptingCallInterface } from "./grpc-internals.js";
 
 type ServerCallModule = typeof import("@grpc/grpc-js/build/src/server-call.js");
 

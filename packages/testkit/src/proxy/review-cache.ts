@@ -1,21 +1,4 @@
-import type { ProxyAuthorizationAttributes, ProxyIdentity } from "./types.js";
-
-/**
- * Opt-in caching of review results, as the real proxy does: its delegating
- * authenticator keeps TokenReview results (authenticated or not) for 2
- * minutes, its delegating authorizer keeps SubjectAccessReview allows for 5
- * minutes and denies for 30 seconds. Errors are never cached.
- */
-export interface ProxyCacheOptions {
-  /** How long a TokenReview result is reused. Default: 120 000 ms. */
-  authenticationTtlMs?: number;
-  /** How long an allowing SubjectAccessReview is reused. Default: 300 000 ms. */
-  allowTtlMs?: number;
-  /** How long a denying SubjectAccessReview is reused. Default: 30 000 ms. */
-  denyTtlMs?: number;
-  /** The clock, so tests can move time. Default: `Date.now`. */
-  now?: () => number;
-}
+import type { ProxyAuthorizationAttributes, ProxyCacheOptions, ProxyIdentity } from "./types.js";
 
 type Authenticate = (token: string) => Promise<ProxyIdentity | undefined>;
 type Authorize = (attributes: ProxyAuthorizationAttributes) => Promise<boolean>;

@@ -1,7 +1,3 @@
-import type { ProxyCacheOptions } from "./review-cache.js";
-
-export type { ProxyCacheOptions };
-
 /**
  * The public shapes of the fake kube-rbac-proxy. Field names follow the
  * Kubernetes review APIs so that a test can read them against RBAC rules.
@@ -153,4 +149,21 @@ export interface FakeKubeRbacProxy extends AsyncDisposable {
   dropConnections(): void;
   /** Stops listening and destroys every session, so it never waits for a live stream. */
   close(): Promise<void>;
+}
+
+/**
+ * Opt-in caching of review results, as the real proxy does: its delegating
+ * authenticator keeps TokenReview results (authenticated or not) for 2
+ * minutes, its delegating authorizer keeps SubjectAccessReview allows for 5
+ * minutes and denies for 30 seconds. Errors are never cached.
+ */
+export interface ProxyCacheOptions {
+  /** How long a TokenReview result is reused. Default: 120 000 ms. */
+  authenticationTtlMs?: number;
+  /** How long an allowing SubjectAccessReview is reused. Default: 300 000 ms. */
+  allowTtlMs?: number;
+  /** How long a denying SubjectAccessReview is reused. Default: 30 000 ms. */
+  denyTtlMs?: number;
+  /** The clock, so tests can move time. Default: `Date.now`. */
+  now?: () => number;
 }
