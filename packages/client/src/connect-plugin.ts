@@ -16,15 +16,14 @@ import {
 } from "@operator-plugin-framework/wire";
 import { backoffWithDefaults } from "./backoff.js";
 import { Connection, type ConnectionConfig } from "./connection.js";
-import type { HostServiceCaller } from "./host-client.js";
 import { loadPluginMetrics } from "./observability/load-metrics.js";
 import { type HostCallObserve, SwitchableCallObserver } from "./observability/prom-plugin-observer.js";
 import type { MetricsOption } from "./observability/prom-types.js";
 import { PluginTracing, type TracingOption } from "./observability/tracing.js";
+import type { PluginConnection } from "./plugin-connection.js";
 import type { ServiceEntry } from "./service-entry.js";
 import type { AttemptConfig } from "./session-attempt.js";
 import { type ParsedTarget, parseTarget } from "./target.js";
-import type { LinkState } from "./target-link.js";
 import { type TokenProvider, tokenProvider } from "./token.js";
 import type { CheckedServices } from "./typed-service.js";
 
@@ -193,41 +192,6 @@ export interface ConnectPluginOptions<
    * @opentelemetry/api is never loaded.
    */
   tracing?: TracingOption;
-}
-
-/** A state change of the connection to one operator address. */
-export type ConnectionState = LinkState & { target: string };
-
-/** A plugin's connection to its operator(s); see {@link connectPlugin}. */
-/** Options of {@link PluginConnection.registered}. */
-export interface RegisteredOptions {
-  /**
-   * Give up after this long with DEADLINE_EXCEEDED, saying for each operator
-   * address why the plugin is not registered. Default: wait until closed.
-   */
-  timeoutMs?: number;
-  /** Give up when aborted, with CANCELLED. Default: none. */
-  signal?: AbortSignal;
-}
-
-export interface PluginConnection extends AsyncDisposable, HostServiceCaller {
-  /** The latest state change, of whichever operator address changed last. */
-  readonly state: ConnectionState;
-  /** The latest state of every operator address. */
-  readonly states: ReadonlyMap<string, ConnectionState>;
-  /** True when at least one session is registered. */
-  readonly isRegistered: boolean;
-  /** Subscribes to state changes; returns the unsubscribe function. */
-  onState(listener: (state: ConnectionState) => void): () => void;
-  /**
-   * State changes as an async iterable: every change from now on, ending
-   * after the final `closed` state. Breaking out of the loop unsubscribes.
-   */
-  watch(): AsyncIterable<ConnectionState>;
-  /** Resolves once (or now, if) a session is registered. Rejects with CANCELLED once `close()` is called. */
-  registered(options?: RegisteredOptions): Promise<void>;
-  /** Stops reconnecting, lets in-flight calls finish within the grace period, and disconnects. */
-  close(): Promise<void>;
 }
 
 /**

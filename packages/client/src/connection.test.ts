@@ -3,7 +3,8 @@ import { getEventListeners } from "node:events";
 import { status } from "@grpc/grpc-js";
 import { GreeterServiceService } from "@operator-plugin-framework/proto/example";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type ConnectionState, type ConnectPluginOptions, connectPlugin } from "./connect-plugin.js";
+import { type ConnectPluginOptions, connectPlugin } from "./connect-plugin.js";
+import type { ConnectionState } from "./plugin-connection.js";
 import { startFakeOperator } from "./test-support/fake-operator.js";
 import { noopGreeter } from "./test-support/noop-greeter.js";
 

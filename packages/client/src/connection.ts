@@ -8,10 +8,10 @@ import {
   type ServiceFacade,
 } from "@operator-plugin-framework/wire";
 import type { Backoff } from "./backoff.js";
-import type { ConnectionState, PluginConnection, RegisteredOptions } from "./connect-plugin.js";
 import { type ClientConstructor, type HostClientOptions, HostServices } from "./host-client.js";
 import type { HostRoute } from "./host-router.js";
 import type { HostCallObserve } from "./observability/prom-plugin-observer.js";
+import type { ConnectionState, PluginConnection, RegisteredOptions } from "./plugin-connection.js";
 import type { ParsedTarget } from "./target.js";
 import { TargetLink, type TargetLinkOptions } from "./target-link.js";
 import { type Resolve, systemResolve, TargetResolver } from "./target-resolver.js";

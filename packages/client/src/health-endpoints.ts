@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { status } from "@grpc/grpc-js";
-import type { ConnectionState, PluginConnection } from "./connect-plugin.js";
+import type { ConnectionState, PluginConnection } from "./plugin-connection.js";
 
 /** Options of {@link serveHealthEndpoints}. */
 export interface HealthEndpointsOptions {

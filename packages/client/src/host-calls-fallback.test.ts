@@ -5,7 +5,8 @@ import {
   type SayHelloResponse,
 } from "@operator-plugin-framework/proto/example";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { connectPlugin, type PluginConnection } from "./connect-plugin.js";
+import { connectPlugin } from "./connect-plugin.js";
+import type { PluginConnection } from "./plugin-connection.js";
 import { startFakeOperator } from "./test-support/fake-operator.js";
 import { expectFrame, HELLO, REVISION_2, reply } from "./test-support/host-frames.js";
 

@@ -7,7 +7,8 @@ import {
 } from "@operator-plugin-framework/proto/example";
 import { DEFAULT_SETTINGS } from "@operator-plugin-framework/wire";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type ConnectPluginOptions, connectPlugin, type PluginConnection } from "./connect-plugin.js";
+import { type ConnectPluginOptions, connectPlugin } from "./connect-plugin.js";
+import type { PluginConnection } from "./plugin-connection.js";
 import { startFakeOperator } from "./test-support/fake-operator.js";
 import { encode, expectFrame, HELLO, REVISION_2, reply, statusFrame } from "./test-support/host-frames.js";
 

@@ -1,7 +1,8 @@
 import { status } from "@grpc/grpc-js";
 import { GreeterServiceService, SayHelloResponse } from "@operator-plugin-framework/proto/example";
 import { afterEach, describe, expect, it } from "vitest";
-import { connectPlugin, type PluginConnection } from "./connect-plugin.js";
+import { connectPlugin } from "./connect-plugin.js";
+import type { PluginConnection } from "./plugin-connection.js";
 import { type OperatorSide, startFakeOperator } from "./test-support/fake-operator.js";
 
 type FakeOperator = Awaited<ReturnType<typeof startFakeOperator>>;

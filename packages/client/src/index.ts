@@ -5,13 +5,8 @@
 // for them.
 
 // Connecting a plugin to its operator(s); closing it on SIGTERM; probes.
-export {
-  type ConnectionState,
-  type ConnectPluginOptions,
-  connectPlugin,
-  type PluginConnection,
-  type RegisteredOptions,
-} from "./connect-plugin.js";
+export { type ConnectPluginOptions, connectPlugin } from "./connect-plugin.js";
+export type { ConnectionState, PluginConnection, RegisteredOptions } from "./plugin-connection.js";
 // Pairing a service definition with its implementation, checked at compile time.
 export { type MethodImplementation, type ServiceImplementation, service } from "./typed-service.js";
 export { type CloseOnSignalsOptions, closeOnSignals } from "./signals.js";

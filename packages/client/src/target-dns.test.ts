@@ -7,7 +7,8 @@ import dns from "node:dns";
 import { GreeterServiceService } from "@operator-plugin-framework/proto/example";
 import { quietLogger } from "@operator-plugin-framework/wire";
 import { afterEach, describe, expect, it } from "vitest";
-import { type ConnectionState, connectPlugin } from "./connect-plugin.js";
+import { connectPlugin } from "./connect-plugin.js";
+import type { ConnectionState } from "./plugin-connection.js";
 import { startFakeOperator } from "./test-support/fake-operator.js";
 import { noopGreeter } from "./test-support/noop-greeter.js";
 

@@ -2,12 +2,8 @@ import { status } from "@grpc/grpc-js";
 import { GreeterServiceService } from "@operator-plugin-framework/proto/example";
 import { quietLogger } from "@operator-plugin-framework/wire";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  type ConnectionState,
-  type ConnectPluginOptions,
-  connectPlugin,
-  type PluginConnection,
-} from "./connect-plugin.js";
+import { type ConnectPluginOptions, connectPlugin } from "./connect-plugin.js";
+import type { ConnectionState, PluginConnection } from "./plugin-connection.js";
 import { startFakeOperator } from "./test-support/fake-operator.js";
 import { noopGreeter } from "./test-support/noop-greeter.js";
 

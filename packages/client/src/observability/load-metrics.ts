@@ -1,5 +1,5 @@
 import { importOptionalPeer, type Logger } from "@operator-plugin-framework/wire";
-import type { PluginConnection } from "../connect-plugin.js";
+import type { PluginConnection } from "../plugin-connection.js";
 import { createPromPluginObserver, type SwitchableCallObserver } from "./prom-plugin-observer.js";
 import type { MetricsOption } from "./prom-types.js";
 
