@@ -133,27 +133,39 @@ export function createPromPluginObserver(prom: PromClientModule, registry: PromR
   /** One call: the handled count is a deferred cell (see DeferredCounter); the duration is observed. */
   class PromCall implements CallObserver {
     private readonly startedAt = performance.now();
-    constructor(private readonly seriesAtEnd: () => MethodSeries) {}
+    constructor(private readonly series: MethodSeries) {}
     messageSent(): void {}
     messageReceived(): void {}
     flowStalled(): void {}
     end(code: number): void {
-      const series = this.seriesAtEnd();
+      this.record(this.series, code);
+    }
+    protected record(series: MethodSeries, code: number): void {
       series.handled.cell(code).value++;
       duration.observe(series.labels, (performance.now() - this.startedAt) / 1000);
+    }
+  }
+
+  /** A host call, labelled when it ends: one made before registration learns then what the operator offers. */
+  class HostPromCall extends PromCall {
+    constructor(
+      private readonly path: string,
+      private readonly offered: (method: string) => boolean,
+    ) {
+      super(otherHost);
+    }
+    override end(code: number): void {
+      this.record(hostSeriesOf(this.path, this.offered(this.path)), code);
     }
   }
 
   return {
     calls: {
       ...noopSessionObserver,
-      callStarted: (path) => {
-        const series = seriesOf(path);
-        return new PromCall(() => series);
-      },
+      // No closure per call: a session's calls are the plugin's hot path.
+      callStarted: (path) => new PromCall(seriesOf(path)),
     },
-    // Labelled when the call ends: a call made before registration learns then what the operator offers.
-    hostCall: (path, offered) => new PromCall(() => hostSeriesOf(path, offered(path))),
+    hostCall: (path, offered) => new HostPromCall(path, offered),
     stateChanged(target, current) {
       // The connection as a whole reports its end with no target; each address reported its own.
       if (target === "") return;
