@@ -2,8 +2,10 @@ import { status } from "@grpc/grpc-js";
 import {
   type CallerSide,
   type CallObserver,
+  CellHistogram,
   CodeCells,
   DeferredCounter,
+  type HistogramCell,
   LabelBound,
   noopCallObserver,
   noopSessionObserver,
@@ -86,24 +88,22 @@ export function createPromPluginObserver(prom: PromClientModule, registry: PromR
         registers,
       }),
   );
-  const duration = get(
-    "pluginframework_plugin_call_duration_seconds",
-    () =>
-      new prom.Histogram({
-        name: "pluginframework_plugin_call_duration_seconds",
-        help: "Time from the start of a call on the plugin's sessions (its arrival, or the host call's start) to its status.",
-        labelNames: ["service", "method", "caller"],
-        buckets: DURATION_BUCKETS,
-        registers,
-      }),
-  );
+  // Observed on every call: kept in plain numbers, not through prom-client's Histogram (see CellHistogram).
+  const duration = CellHistogram.register(registry, {
+    name: "pluginframework_plugin_call_duration_seconds",
+    help: "Time from the start of a call on the plugin's sessions (its arrival, or the host call's start) to its status.",
+    labelNames: ["service", "method", "caller"],
+    buckets: DURATION_BUCKETS,
+  });
   const targets = new LabelBound(MAX_TARGET_LABELS);
   const handledCells = DeferredCounter.of(handled);
   /** One method's labels and its handled counts by code, made at its first call. */
   class MethodSeries {
     readonly handled: CodeCells;
+    readonly duration: HistogramCell;
     constructor(readonly labels: MethodLabels) {
       this.handled = new CodeCells(handledCells, labels, (code) => status[code] ?? "UNKNOWN");
+      this.duration = duration.cell(labels);
     }
   }
 
@@ -142,7 +142,7 @@ export function createPromPluginObserver(prom: PromClientModule, registry: PromR
     }
     protected record(series: MethodSeries, code: number): void {
       series.handled.cell(code).value++;
-      duration.observe(series.labels, (performance.now() - this.startedAt) / 1000);
+      series.duration.observe((performance.now() - this.startedAt) / 1000);
     }
   }
 
