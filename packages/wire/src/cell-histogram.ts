@@ -4,6 +4,7 @@
  */
 export interface MetricRegistryLike {
   getSingleMetric(name: string): unknown;
+  /** Typed `never` so that prom-client's Registry, which takes its own Metric type, fits. */
   registerMetric(metric: never): void;
 }
 
@@ -13,11 +14,13 @@ export interface HistogramCell {
   observe(value: number): void;
 }
 
-/** What a cell histogram is made of, as prom-client's Histogram takes it. */
+/**
+ * What a cell histogram is made of, as prom-client's Histogram takes it. The
+ * label names are those of the label sets given to `cell()`.
+ */
 export interface CellHistogramOptions {
   name: string;
   help: string;
-  labelNames: readonly string[];
   /** Upper bounds, increasing; +Inf is implied. */
   buckets: readonly number[];
 }

@@ -92,7 +92,6 @@ export function createPromPluginObserver(prom: PromClientModule, registry: PromR
   const duration = CellHistogram.register(registry, {
     name: "pluginframework_plugin_call_duration_seconds",
     help: "Time from the start of a call on the plugin's sessions (its arrival, or the host call's start) to its status.",
-    labelNames: ["service", "method", "caller"],
     buckets: DURATION_BUCKETS,
   });
   const targets = new LabelBound(MAX_TARGET_LABELS);

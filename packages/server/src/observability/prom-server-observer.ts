@@ -75,7 +75,6 @@ export function createPromServerObserver(prom: PromClientModule, registry: PromR
   const duration = CellHistogram.register(registry, {
     name: "pluginframework_call_duration_seconds",
     help: "Time from the start of a call on a plugin session to its status, by caller.",
-    labelNames: CALL_LABELS,
     buckets: DURATION_BUCKETS,
   });
   const messages = counter(
