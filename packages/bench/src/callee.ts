@@ -7,7 +7,7 @@ import { GreeterServiceService } from "@operator-plugin-framework/proto/example"
 import { TestServiceService } from "@operator-plugin-framework/proto/testing";
 import { floorService, floorServiceDefinition } from "./floor.js";
 import { BIG, LIMIT } from "./limits.js";
-import { observabilityOff, observabilityOn } from "./observability.js";
+import { observabilityOff, observabilityOn, type Sampling } from "./observability.js";
 import { greeterService, testService } from "./services.js";
 import type { Handlers } from "./worker-protocol.js";
 
@@ -18,8 +18,8 @@ export interface ConnectArgs {
   /** CA (PEM) and bearer token, when the target is the fake kube-rbac-proxy. */
   tls?: { ca: string };
   token?: string;
-  /** Metrics and tracing on, for the observed variant. */
-  observed?: boolean;
+  /** Metrics and tracing on, with this sampling, for the observed variants. */
+  observed?: Sampling;
 }
 
 export function createCallee(): Handlers {
@@ -46,7 +46,7 @@ export function createCallee(): Handlers {
         name: args.name,
         target: args.target,
         ...(args.tls ? { tls: args.tls, token: args.token } : {}),
-        ...(args.observed ? observabilityOn() : {}),
+        ...(args.observed ? observabilityOn(args.observed) : {}),
         drainGraceMs: 1_000,
         logger: quietLogger,
         maxReceiveMessageSize: LIMIT,

@@ -4,7 +4,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createPluginServer, type PluginServer, quietLogger } from "@operator-plugin-framework/server";
 import { LIMIT } from "./limits.js";
 import { sequentialUntil } from "./loop.js";
-import { observabilityOff, observabilityOn } from "./observability.js";
+import { observabilityOff, observabilityOn, type Sampling } from "./observability.js";
 import { type MixedSpec, runScenario, type ScenarioSpec } from "./scenarios.js";
 import { median, quantile } from "./stats.js";
 import {
@@ -33,8 +33,10 @@ export interface SetupArgs {
   tunnelPlugin: string;
   /** The plugin connected through the fake kube-rbac-proxy, if any. */
   proxyPlugin?: string;
-  /** The plugin of the observed operator (metrics and tracing on), if any. */
+  /** The plugin of the observed operator (metrics and tracing on, every trace recorded), if any. */
   observedPlugin?: string;
+  /** The plugin of the sampled operator (metrics and tracing on, 10 % of traces recorded), if any. */
+  sampledPlugin?: string;
 }
 
 /** The mixed-load result of one round, µs. */
@@ -54,7 +56,7 @@ export interface MixedRound {
 
 export function createCaller(): Handlers {
   let operator: PluginServer | undefined;
-  let observed: PluginServer | undefined;
+  const observed = new Map<Sampling, PluginServer>();
   const running: Promise<void>[] = [];
   /** Starts an operator on an ephemeral loopback port; resolves with it and its target. */
   const start = async (extra: Partial<Parameters<typeof createPluginServer>[0]>) => {
@@ -84,10 +86,11 @@ export function createCaller(): Handlers {
       operator = started.server;
       return started.target;
     },
-    /** Starts a second operator, with metrics and tracing on; resolves with its target. */
-    async startObservedOperator(): Promise<string> {
-      const started = await start(observabilityOn());
-      observed = started.server;
+    /** Starts another operator, with metrics and tracing on; resolves with its target. */
+    async startObservedOperator(args?: { sampling?: Sampling }): Promise<string> {
+      const sampling = args?.sampling ?? "all";
+      const started = await start(observabilityOn(sampling));
+      observed.set(sampling, started.server);
       return started.target;
     },
     /** Makes the variants; the plugins must be registered by now. */
@@ -100,8 +103,12 @@ export function createCaller(): Handlers {
       variants.set("call", callVariant(tunnel));
       if (args.proxyPlugin)
         variants.set("proxy", handleVariant("proxy", operator.registry.get(args.proxyPlugin)));
-      if (observed && args.observedPlugin)
-        variants.set("observed", handleVariant("observed", observed.registry.get(args.observedPlugin)));
+      const all = observed.get("all");
+      if (all && args.observedPlugin)
+        variants.set("observed", handleVariant("observed", all.registry.get(args.observedPlugin)));
+      const sampled = observed.get("sampled");
+      if (sampled && args.sampledPlugin)
+        variants.set("sampled", handleVariant("sampled", sampled.registry.get(args.sampledPlugin)));
       return [...variants.keys()];
     },
     /** One run of a scenario against a variant, with this process's CPU time over it. */
@@ -162,7 +169,7 @@ export function createCaller(): Handlers {
     async close(): Promise<void> {
       for (const v of variants.values()) v.close();
       variants.clear();
-      await Promise.all([operator?.stop(), observed?.stop()]);
+      await Promise.all([operator?.stop(), ...[...observed.values()].map((s) => s.stop())]);
       await Promise.allSettled(running);
       await observabilityOff();
     },

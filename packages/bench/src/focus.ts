@@ -4,6 +4,8 @@
 // compared back to back under the shared machine's noise.
 // Usage: node --conditions=opf-source --import tsx packages/bench/src/focus.ts \
 //   [--scenario "unary 64 B x64"] [--variants tunnel,call,floor] [--rounds 5] [--mixed] [--profile]
+// Issue 13's target: --variants tunnel,observed,sampled (metrics and tracing on,
+// every trace recorded and 10 % of traces recorded; see observability.ts).
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,6 +49,8 @@ try {
     const spec = scenarios(false).find((s) => s.name === flags.scenario);
     if (!spec) throw new Error(`no scenario "${flags.scenario}"`);
     const runs = await measureScenario(layout, spec, wanted, rounds, log);
+    const rateOf = (r: (typeof runs)[number]["rounds"][number]) => (r ? (r.ops / r.elapsedMs) * 1000 : null);
+    const tunnel = runs.find((r) => r.variant === "tunnel")?.rounds.map(rateOf);
     for (const { variant, rounds: rs, error } of runs) {
       const ok = rs.filter((r) => r !== null);
       const rate = ok.map((r) => (r.ops / r.elapsedMs) * 1000);
@@ -57,6 +61,18 @@ try {
           `  caller µs/op ${fmt(median(caller))} [${caller.map((x) => fmt(x)).join(" ")}]` +
           `  callee µs/op ${fmt(median(callee))}${error ? `  error: ${error}` : ""}`,
       );
+      // Each round's rate over the tunnel's in the same round: the interleaved comparison.
+      const ratios = rs.flatMap((r, i) => {
+        const own = rateOf(r);
+        const base = tunnel?.[i];
+        return own !== null && base ? [own / base] : [];
+      });
+      if (variant !== "tunnel" && ratios.length) {
+        console.log(
+          `${"".padEnd(7)} ÷ tunnel ${fmt(median(ratios), 2)} (rounds ${fmt(Math.min(...ratios), 2)}–` +
+            `${fmt(Math.max(...ratios), 2)}) [${ratios.map((x) => fmt(x, 2)).join(" ")}]`,
+        );
+      }
     }
   }
 } finally {

@@ -47,12 +47,13 @@ export async function startLayout(
     const operatorTarget = await caller.call<string>("startOperator");
     const directTarget = await calleeHost.call<string>("startServer");
     await calleeHost.call("connectPlugin", { name: "bench", target: operatorTarget }, 30_000);
-    const observedTarget = await caller.call<string>("startObservedOperator");
-    await calleeHost.call(
-      "connectPlugin",
-      { name: "bench-observed", target: observedTarget, observed: true },
-      30_000,
-    );
+    for (const [name, sampling] of [
+      ["bench-observed", "all"],
+      ["bench-sampled", "sampled"],
+    ] as const) {
+      const target = await caller.call<string>("startObservedOperator", { sampling });
+      await calleeHost.call("connectPlugin", { name, target, observed: sampling }, 30_000);
+    }
     let proxyError: string | undefined;
     try {
       const { server, ca } = await certs;
@@ -72,6 +73,7 @@ export async function startLayout(
       directTarget,
       tunnelPlugin: "bench",
       observedPlugin: "bench-observed",
+      sampledPlugin: "bench-sampled",
       ...(proxyError ? {} : { proxyPlugin: "bench-proxy" }),
     });
     return {

@@ -30,15 +30,24 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 
 /** Every variant runs every scenario; the kube-rbac-proxy variant where the testkit's proxy is available. */
-export const VARIANTS: readonly VariantName[] = ["direct", "tunnel", "call", "proxy", "observed", "floor"];
+export const VARIANTS: readonly VariantName[] = [
+  "direct",
+  "tunnel",
+  "call",
+  "proxy",
+  "observed",
+  "sampled",
+  "floor",
+];
 
-/** The scenario where the observed variant runs: the one its target (issue 13) is judged on. */
+/** The scenario where the observed variants run: the one their target (issue 13) is judged on. */
 export const OBSERVED_SCENARIO = "unary 64 B x64";
 
 /** The variants of `VARIANTS` a scenario runs, of those the layout could set up. */
 export function scenarioVariants(spec: ScenarioSpec, available: readonly VariantName[]): VariantName[] {
   return VARIANTS.filter(
-    (v) => available.includes(v) && (v !== "observed" || spec.name === OBSERVED_SCENARIO),
+    (v) =>
+      available.includes(v) && ((v !== "observed" && v !== "sampled") || spec.name === OBSERVED_SCENARIO),
   );
 }
 

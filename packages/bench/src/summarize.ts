@@ -20,7 +20,7 @@ export interface ScenarioResult {
   /** Medians of the per-round paired ratios of the rates; their spread is in `ratioSpread`. */
   ratioVsDirect: number | null;
   ratioVsFloor: number | null;
-  /** Proxy, call and observed variants: their rate over the plain tunnel's (generated client). */
+  /** Proxy, call and observed variants (both samplings): their rate over the plain tunnel's (generated client). */
   ratioVsTunnel?: number | null;
   /** The per-round paired ratios: median, min and max. `p50VsDirect` is a latency ratio (lower is better). */
   ratioSpread: {
@@ -56,7 +56,7 @@ export function summarize(spec: ScenarioSpec, layout: Layout["name"], all: Varia
       vsDirect: pairedRatios(own, rates("direct")),
       vsFloor: pairedRatios(own, rates("floor")),
     };
-    if (x.variant === "proxy" || x.variant === "call" || x.variant === "observed")
+    if (["proxy", "call", "observed", "sampled"].includes(x.variant))
       ratioSpread.vsTunnel = pairedRatios(own, rates("tunnel"));
     if (x.variant === "tunnel") ratioSpread.vsCall = pairedRatios(own, rates("call"));
     if (spec.kind === "unary") ratioSpread.p50VsDirect = pairedRatios(p50s(x.variant), p50s("direct"));

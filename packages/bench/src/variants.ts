@@ -14,9 +14,10 @@ import { BIG } from "./limits.js";
  * with the generated client (`handle.client(Ctor)`); call: the same through
  * `handle.call()` (and `handle.service()` for streaming); proxy: the tunnel
  * with the plugin behind the fake kube-rbac-proxy; observed: the tunnel
- * with metrics and tracing on at both ends.
+ * with metrics and tracing on at both ends, every trace recorded; sampled:
+ * the same with 10 % of traces recorded (ParentBased(TraceIdRatioBased)).
  */
-export type VariantName = "direct" | "tunnel" | "call" | "proxy" | "observed" | "floor";
+export type VariantName = "direct" | "tunnel" | "call" | "proxy" | "observed" | "sampled" | "floor";
 
 /** One way of reaching the benchmark services, seen from the caller. */
 export interface Variant {
@@ -111,7 +112,10 @@ export function directVariant(target: string): Variant {
 }
 
 /** The generated clients of a plugin, made from its handle. */
-export function handleVariant(name: "tunnel" | "proxy" | "observed", handle: PluginHandle): Variant {
+export function handleVariant(
+  name: "tunnel" | "proxy" | "observed" | "sampled",
+  handle: PluginHandle,
+): Variant {
   return generatedVariant(
     name,
     handle.client(TestServiceClient, BIG),

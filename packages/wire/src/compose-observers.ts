@@ -37,8 +37,10 @@ class BothCalls implements CallObserver {
   }
   run<T>(handler: () => T, call?: object): T {
     const { first, second } = this;
-    const inner = second.run ? () => second.run!(handler, call) : handler;
-    return first.run ? first.run(inner, call) : inner();
+    // Metrics have no `run`: the handler goes straight to tracing, with no closure per call.
+    if (!first.run) return second.run ? second.run(handler, call) : handler();
+    if (!second.run) return first.run(handler, call);
+    return first.run(() => second.run!(handler, call), call);
   }
 }
 

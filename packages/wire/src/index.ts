@@ -1,6 +1,12 @@
 export { runApplicationCallback } from "./application-callback.js";
 export { CallQueue } from "./call-queue.js";
 export {
+  CellHistogram,
+  type CellHistogramOptions,
+  type HistogramCell,
+  type MetricRegistryLike,
+} from "./cell-histogram.js";
+export {
   decodePluginStreamMessage,
   encodePluginStreamMessage,
   PluginStreamClient,

@@ -4,8 +4,10 @@ import * as api from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import {
+  AlwaysOffSampler,
   BasicTracerProvider,
   InMemorySpanExporter,
+  ParentBasedSampler,
   type ReadableSpan,
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
@@ -175,6 +177,43 @@ describe("tracing calls on the handler's side", () => {
     );
     ambient.end();
     expect(finished("x.S/M").parentSpanContext).toBeUndefined();
+  });
+});
+
+describe("tracing calls the sampler drops", () => {
+  // What an operator at scale runs: a ParentBased sampler that records no new trace here.
+  const unsampled = new BasicTracerProvider({
+    sampler: new ParentBasedSampler({ root: new AlwaysOffSampler() }),
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  }).getTracer("test");
+  const dropCaller = createTracingSessionObserver(api, unsampled, "caller", session);
+  const dropHandler = createTracingSessionObserver(api, unsampled, "handler", session);
+
+  it("records nothing, yet sends the not-sampled decision so the plugin does not sample on its own", () => {
+    const entries: MetadataEntry[] = [];
+    const call = dropCaller.callStarted("/x.S/M");
+    call.outgoing!(entries);
+    call.end(status.INTERNAL);
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    expect(entries.map((e) => e.key)).toEqual(["traceparent"]);
+    expect(entries[0]!.value).toMatch(/^00-[\da-f]{32}-[\da-f]{16}-00$/);
+  });
+
+  it("runs the handler in the dropped span's trace, so its own spans follow the decision", async () => {
+    const entries: MetadataEntry[] = [];
+    dropCaller.callStarted("/x.S/M").outgoing!(entries);
+    const traceId = entries[0]!.value.split("-")[1];
+    const dropped = dropHandler.callStarted("/x.S/M", sent(entries));
+    const work = await dropped.run!(async () => {
+      await Promise.resolve();
+      return tracer.startSpan("handler work");
+    });
+    work.end();
+    dropped.end(status.OK);
+    // `tracer` records every new trace: its span is dropped only because it joined the caller's.
+    expect(work.isRecording()).toBe(false);
+    expect(work.spanContext().traceId).toBe(traceId);
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual([]);
   });
 });
 

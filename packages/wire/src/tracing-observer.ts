@@ -53,6 +53,8 @@ class TracingCall implements CallObserver {
   flowStalled(): void {}
   end(code: number): void {
     const span = this.span;
+    // A span the sampler dropped keeps nothing: skip the attribute and status work.
+    if (!span.isRecording()) return span.end();
     span.setAttribute("rpc.grpc.status_code", code);
     if (this.role === "caller" ? code !== status.OK : SERVER_ERRORS.has(code)) {
       span.setStatus({ code: this.api.SpanStatusCode.ERROR, message: status[code] ?? "UNKNOWN" });

@@ -2,8 +2,10 @@ import { status } from "@grpc/grpc-js";
 import {
   type CallerSide,
   type CallObserver,
+  CellHistogram,
   CodeCells,
   DeferredCounter,
+  type HistogramCell,
   LabelBound,
   noopCallObserver,
   noopSessionObserver,
@@ -86,24 +88,21 @@ export function createPromPluginObserver(prom: PromClientModule, registry: PromR
         registers,
       }),
   );
-  const duration = get(
-    "pluginframework_plugin_call_duration_seconds",
-    () =>
-      new prom.Histogram({
-        name: "pluginframework_plugin_call_duration_seconds",
-        help: "Time from the start of a call on the plugin's sessions (its arrival, or the host call's start) to its status.",
-        labelNames: ["service", "method", "caller"],
-        buckets: DURATION_BUCKETS,
-        registers,
-      }),
-  );
+  // Observed on every call: kept in plain numbers, not through prom-client's Histogram (see CellHistogram).
+  const duration = CellHistogram.register(registry, {
+    name: "pluginframework_plugin_call_duration_seconds",
+    help: "Time from the start of a call on the plugin's sessions (its arrival, or the host call's start) to its status.",
+    buckets: DURATION_BUCKETS,
+  });
   const targets = new LabelBound(MAX_TARGET_LABELS);
   const handledCells = DeferredCounter.of(handled);
   /** One method's labels and its handled counts by code, made at its first call. */
   class MethodSeries {
     readonly handled: CodeCells;
+    readonly duration: HistogramCell;
     constructor(readonly labels: MethodLabels) {
       this.handled = new CodeCells(handledCells, labels, (code) => status[code] ?? "UNKNOWN");
+      this.duration = duration.cell(labels);
     }
   }
 
@@ -133,27 +132,39 @@ export function createPromPluginObserver(prom: PromClientModule, registry: PromR
   /** One call: the handled count is a deferred cell (see DeferredCounter); the duration is observed. */
   class PromCall implements CallObserver {
     private readonly startedAt = performance.now();
-    constructor(private readonly seriesAtEnd: () => MethodSeries) {}
+    constructor(private readonly series: MethodSeries) {}
     messageSent(): void {}
     messageReceived(): void {}
     flowStalled(): void {}
     end(code: number): void {
-      const series = this.seriesAtEnd();
+      this.record(this.series, code);
+    }
+    protected record(series: MethodSeries, code: number): void {
       series.handled.cell(code).value++;
-      duration.observe(series.labels, (performance.now() - this.startedAt) / 1000);
+      series.duration.observe((performance.now() - this.startedAt) / 1000);
+    }
+  }
+
+  /** A host call, labelled when it ends: one made before registration learns then what the operator offers. */
+  class HostPromCall extends PromCall {
+    constructor(
+      private readonly path: string,
+      private readonly offered: (method: string) => boolean,
+    ) {
+      super(otherHost);
+    }
+    override end(code: number): void {
+      this.record(hostSeriesOf(this.path, this.offered(this.path)), code);
     }
   }
 
   return {
     calls: {
       ...noopSessionObserver,
-      callStarted: (path) => {
-        const series = seriesOf(path);
-        return new PromCall(() => series);
-      },
+      // No closure per call: a session's calls are the plugin's hot path.
+      callStarted: (path) => new PromCall(seriesOf(path)),
     },
-    // Labelled when the call ends: a call made before registration learns then what the operator offers.
-    hostCall: (path, offered) => new PromCall(() => hostSeriesOf(path, offered(path))),
+    hostCall: (path, offered) => new HostPromCall(path, offered),
     stateChanged(target, current) {
       // The connection as a whole reports its end with no target; each address reported its own.
       if (target === "") return;

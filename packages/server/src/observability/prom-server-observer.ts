@@ -1,9 +1,11 @@
 import { status } from "@grpc/grpc-js";
 import type { CallObserver, DrainCause, SessionObserver } from "@operator-plugin-framework/wire";
 import {
+  CellHistogram,
   CodeCells,
   type CounterCell,
   DeferredCounter,
+  type HistogramCell,
   LabelBound,
   type MethodHandler,
   OTHER,
@@ -69,17 +71,12 @@ export function createPromServerObserver(prom: PromClientModule, registry: PromR
     "Calls on plugin sessions completed, by caller and status code.",
     [...CALL_LABELS, "code"],
   );
-  const duration = get(
-    "pluginframework_call_duration_seconds",
-    () =>
-      new prom.Histogram({
-        name: "pluginframework_call_duration_seconds",
-        help: "Time from the start of a call on a plugin session to its status, by caller.",
-        labelNames: CALL_LABELS,
-        buckets: DURATION_BUCKETS,
-        registers,
-      }),
-  );
+  // Observed on every call: kept in plain numbers, not through prom-client's Histogram (see CellHistogram).
+  const duration = CellHistogram.register(registry, {
+    name: "pluginframework_call_duration_seconds",
+    help: "Time from the start of a call on a plugin session to its status, by caller.",
+    buckets: DURATION_BUCKETS,
+  });
   const messages = counter(
     "pluginframework_messages_total",
     "Messages of calls, by direction (sent to or received from plugins); counted when a call ends.",
@@ -118,9 +115,11 @@ export function createPromServerObserver(prom: PromClientModule, registry: PromR
   class MethodSeries {
     readonly started: CounterCell;
     readonly handled: CodeCells;
+    readonly duration: HistogramCell;
     constructor(readonly labels: CallLabels) {
       this.started = startedCells.cell(labels);
       this.handled = new CodeCells(handledCells, labels, codeName);
+      this.duration = duration.cell(labels);
     }
   }
 
@@ -141,8 +140,8 @@ export function createPromServerObserver(prom: PromClientModule, registry: PromR
   }
 
   /**
-   * One call. Counters are deferred cells (see DeferredCounter), so the hot
-   * path adds numbers; only the duration goes to prom-client per call.
+   * One call. Counters are deferred cells (see DeferredCounter) and the
+   * duration a histogram cell (see CellHistogram), so the hot path adds numbers.
    */
   class PromCall implements CallObserver {
     private readonly startedAt = performance.now();
@@ -167,7 +166,7 @@ export function createPromServerObserver(prom: PromClientModule, registry: PromR
     end(code: number): void {
       const series = this.series;
       series.handled.cell(code).value++;
-      duration.observe(series.labels, (performance.now() - this.startedAt) / 1000);
+      series.duration.observe((performance.now() - this.startedAt) / 1000);
     }
   }
 
