@@ -246,8 +246,13 @@ async function restart(
 ): Promise<ScaleResult["storm"]> {
   await refusals(hosts); // from here on, the storm's
   const t0 = Date.now();
+  const serverStop = await old.call<{ ms: number; fields: object | undefined }>("stop", {}, 60_000);
   await old.stop();
   const stopMs = Date.now() - t0;
+  log(
+    `  scale: old operator's stop() took ${serverStop.ms.toFixed(0)} ms ${JSON.stringify(serverStop.fields)}, ` +
+      `its process gone after ${stopMs} ms`,
+  );
   await successor.call("listen", { port });
   const listening = Date.now();
   const reg = await withProgress(
