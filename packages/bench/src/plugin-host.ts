@@ -1,5 +1,6 @@
 // A process holding many plugins of the scale scenario, each with its own
 // HTTP/2 connection to the operator, as separate pods would have.
+import { setPriority } from "node:os";
 import { setImmediate } from "node:timers/promises";
 import { status } from "@grpc/grpc-js";
 import { connectPlugin, type PluginConnection, quietLogger } from "@operator-plugin-framework/client";
@@ -17,6 +18,10 @@ export function createPluginHost(): Handlers {
   let refusals: Refusals = {};
   let examples: Record<string, string> = {};
   return {
+    /** Sets this process's nice value (see `ScaleOptions.pluginNice`). */
+    nice(args: { value: number }): void {
+      setPriority(0, args.value);
+    },
     /** Starts connecting one plugin per name; resolves once all have started (the operator counts registrations). */
     async connect(args: { target: string; names: string[] }): Promise<void> {
       for (const [i, name] of args.names.entries()) {

@@ -2,7 +2,12 @@
 // its RSS, CPU time and event loop are its own.
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { GreeterServiceService } from "@operator-plugin-framework/proto/example";
-import { createPluginServer, type PluginServer, quietLogger } from "@operator-plugin-framework/server";
+import {
+  createPluginServer,
+  type Logger,
+  type PluginServer,
+  quietLogger,
+} from "@operator-plugin-framework/server";
 import type { Handlers } from "./worker-protocol.js";
 
 /** Memory of the operator process after two GCs, bytes. */
@@ -45,6 +50,14 @@ export function createScaleOperator(): Handlers {
   let server: PluginServer | undefined;
   let running: Promise<void> | undefined;
   let listenedAt = Number.NaN;
+  // The server's own account of its stop (phases, forced or not), for the storm's log.
+  let stopped: object | undefined;
+  const logger: Logger = {
+    ...quietLogger,
+    info: (fields, msg) => {
+      if (msg === "plugin server stopped") stopped = fields;
+    },
+  };
   // Epoch ms of every registration: the storm's registrations-per-second curve.
   const stamps: number[] = [];
   const registry = () => {
@@ -58,7 +71,7 @@ export function createScaleOperator(): Handlers {
         listen: `127.0.0.1:${args.port}`,
         drainGraceMs: 1_000,
         authenticator: "none",
-        logger: quietLogger,
+        logger,
       });
       server.registry.on("registered", () => stamps.push(Date.now()));
       running = server.start();
@@ -133,6 +146,13 @@ export function createScaleOperator(): Handlers {
         failed: failed.length,
         error: failed[0] ? String(failed[0].reason) : undefined,
       };
+    },
+    /** Stops the server as a rollout would (drain, then close); resolves with how long `stop()` took, ms, and its log fields. */
+    async stop(): Promise<{ ms: number; fields: object | undefined }> {
+      const start = performance.now();
+      await server?.stop();
+      await running?.catch(() => {});
+      return { ms: performance.now() - start, fields: stopped };
     },
     async close(): Promise<void> {
       await server?.stop();

@@ -12,6 +12,14 @@ export interface ScaleResult {
   rssPerSessionKiB: number;
   heapPerSessionKiB: number;
   registerAllMs: number;
+  /**
+   * CPU per registration, µs, from the first connect until all were
+   * registered: the operator's, and the plugin hosts' together (a real plugin
+   * pays its share once per pod; here 2,500 plugins share a process).
+   */
+  cpuUsPerRegistration: { operator: number; plugins: number };
+  /** The plugin hosts' nice value (they yield the CPU to the operator, as pods on other nodes would). */
+  pluginNice: number;
   /** Operator event-loop delay while the plugins registered, ms. */
   eventLoopP99Ms: number;
   eventLoopMaxMs: number;
@@ -51,6 +59,14 @@ export interface ScaleOptions {
   hosts: number;
   /** The idle window for keepalive CPU, ms (cover the 10 s ping interval in full runs). */
   idleMs: number;
+  /**
+   * Nice value of the plugin hosts. In a deployment plugins run in their own
+   * pods, mostly on other nodes; here they share 2 cores with the operator,
+   * and 4 busy hosts would leave it 2/5 of the machine, so that its event
+   * loop delay measured their scheduling, not its own work. Default 10
+   * (`SCALE_PLUGIN_NICE` overrides it, 0 to compare).
+   */
+  pluginNice?: number;
   nodeFlags: (role: string) => string[];
   log: (line: string) => void;
 }
@@ -91,11 +107,14 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
       start("scale-operator-2", "scale-operator", ["--expose-gc"]),
       ...Array.from({ length: hostCount }, (_, i) => start(`plugin-host-${i}`, "plugin-host")),
     ]);
+    const pluginNice = options.pluginNice ?? Number(process.env.SCALE_PLUGIN_NICE ?? 10);
+    await Promise.all(hosts.map((h) => h.call("nice", { value: pluginNice })));
     const target = await operator!.call<string>("listen", { port: 0 });
     const port = Number(new URL(target).port);
     const before = await operator!.call<Memory>("memory");
     // Generous, so that a loaded machine gives a slow figure rather than none.
     const timeoutMs = Math.max(90_000, count * 40);
+    const cpu0 = await Promise.all([cpu(operator!), ...hosts.map(cpu)]);
     const t0 = Date.now();
     const registered = operator!.call<Registration>(
       "waitRegistered",
@@ -112,11 +131,21 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
     const reg = await withProgress(operator!, registered, count, log);
     if (!reg.ok) throw new Error(`${reg.registered} of ${count} plugins registered within ${timeoutMs} ms`);
     const registerAllMs = reg.doneAt - t0;
+    const cpu1 = await Promise.all([cpu(operator!), ...hosts.map(cpu)]);
+    const cpuUsPerRegistration = {
+      operator: (cpu1[0]! - cpu0[0]!) / count,
+      plugins: cpu1.slice(1).reduce((s, v, i) => s + v - cpu0[i + 1]!, 0) / count,
+    };
     const registerRefusals = await refusals(hosts, log);
     log(
       `  scale: ${count} registered in ${registerAllMs} ms; failed attempts ${JSON.stringify(registerRefusals)}`,
     );
     log(`  scale: operator stalls ${stallText(reg.stalls)}`);
+    log(
+      `  scale: CPU per registration ${cpuUsPerRegistration.operator.toFixed(0)} µs operator, ` +
+        `${cpuUsPerRegistration.plugins.toFixed(0)} µs plugin hosts (nice ${pluginNice}); ` +
+        `event loop p99 ${reg.eventLoop.p99Ms.toFixed(1)} ms, max ${reg.eventLoop.maxMs.toFixed(1)} ms`,
+    );
     const after = await operator!.call<Memory>("memory");
 
     const fanOuts: number[] = [];
@@ -153,13 +182,19 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
         error: err instanceof Error ? err.message : String(err),
       }),
     );
-    log(`  scale: storm, all back in ${storm.allBackMs?.toFixed(0) ?? "—"} ms`);
+    log(
+      `  scale: storm, all back in ${storm.allBackMs?.toFixed(0) ?? "—"} ms (stop ${storm.stopMs} ms, ` +
+        `after listening ${storm.afterListenMs ?? "—"} ms); event loop p99 ${storm.eventLoopP99Ms.toFixed(1)} ms; ` +
+        `per second ${storm.perSecond.join(" ")}`,
+    );
     return {
       plugins: count,
       pluginProcesses: hostCount,
       rssPerSessionKiB: (after.rss - before.rss) / count / 1024,
       heapPerSessionKiB: (after.heapUsed - before.heapUsed) / count / 1024,
       registerAllMs,
+      cpuUsPerRegistration,
+      pluginNice,
       eventLoopP99Ms: reg.eventLoop.p99Ms,
       eventLoopMaxMs: reg.eventLoop.maxMs,
       stalls: reg.stalls,
@@ -211,8 +246,13 @@ async function restart(
 ): Promise<ScaleResult["storm"]> {
   await refusals(hosts); // from here on, the storm's
   const t0 = Date.now();
+  const serverStop = await old.call<{ ms: number; fields: object | undefined }>("stop", {}, 60_000);
   await old.stop();
   const stopMs = Date.now() - t0;
+  log(
+    `  scale: old operator's stop() took ${serverStop.ms.toFixed(0)} ms ${JSON.stringify(serverStop.fields)}, ` +
+      `its process gone after ${stopMs} ms`,
+  );
   await successor.call("listen", { port });
   const listening = Date.now();
   const reg = await withProgress(

@@ -5,6 +5,7 @@ import { type Backoff, createReconnectSchedule } from "./backoff.js";
 import { explainHttpStatus } from "./explain-http-status.js";
 import type { HostRoute } from "./host-router.js";
 import { type AttemptConfig, SessionAttempt } from "./session-attempt.js";
+import { dialTarget } from "./target.js";
 import type { TokenProvider } from "./token.js";
 
 /** A state change of one link, as the connection reports it. */
@@ -59,7 +60,7 @@ export class TargetLink {
     // channelz registers every channel, subchannel and socket in a
     // process-wide table: a cost per plugin for a debugging interface no one
     // serves here. The caller's grpcOptions may turn it back on.
-    return new PluginStreamClient(grpcTarget, credentials, {
+    return new PluginStreamClient(dialTarget(grpcTarget), credentials, {
       "grpc.enable_channelz": 0,
       ...channelOptions,
     }) as unknown as PluginFrameworkServiceClient;

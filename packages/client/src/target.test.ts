@@ -2,7 +2,7 @@ import { status } from "@grpc/grpc-js";
 import { GreeterServiceService } from "@operator-plugin-framework/proto/example";
 import { describe, expect, it } from "vitest";
 import { connectPlugin } from "./connect-plugin.js";
-import { parseTarget } from "./target.js";
+import { dialTarget, parseTarget } from "./target.js";
 import { noopGreeter } from "./test-support/noop-greeter.js";
 
 describe("parseTarget", () => {
@@ -65,6 +65,15 @@ describe("parseTarget", () => {
     expect(() => connectPlugin({ name: "aws", target: [], services: [] })).toThrow(
       expect.objectContaining({ code: status.INVALID_ARGUMENT }),
     );
+  });
+});
+
+describe("dialTarget", () => {
+  it("sends address literals to grpc-js's IP resolver, names and sockets as they are", () => {
+    expect(dialTarget(parseTarget("http://127.0.0.1:9443").grpcTarget)).toBe("ipv4:127.0.0.1:9443");
+    expect(dialTarget(parseTarget("https://[::1]:8443").grpcTarget)).toBe("ipv6:[::1]:8443");
+    expect(dialTarget(parseTarget("https://operator.ns.svc:8443").grpcTarget)).toBe("operator.ns.svc:8443");
+    expect(dialTarget(parseTarget("unix:///run/op.sock").grpcTarget)).toBe("unix:///run/op.sock");
   });
 });
 

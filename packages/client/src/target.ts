@@ -49,6 +49,28 @@ export function parseTarget(input: string): ParsedTarget {
   return { grpcTarget: `${hostPart}:${port}`, tls, host, local: isLoopbackHost(host), resolveAll, port };
 }
 
+/**
+ * What grpc-js is asked to dial for `grpcTarget`: an IP address literal goes
+ * to grpc-js's IP resolver (`ipv4:` / `ipv6:`), which hands the address to
+ * the channel as it is. Its default DNS resolver would build a `dns.Resolver`,
+ * a backoff and a re-resolution timer per channel only to find that the host
+ * is an address: a cost paid again on every reconnect, and by every plugin
+ * of a process that holds many. The authority sent is the same ("host:port").
+ */
+export function dialTarget(grpcTarget: string): string {
+  if (grpcTarget.startsWith("unix:")) return grpcTarget;
+  const colon = grpcTarget.lastIndexOf(":");
+  const host = grpcTarget.slice(0, colon).replace(/^\[|\]$/g, "");
+  switch (isIP(host)) {
+    case 4:
+      return `ipv4:${grpcTarget}`;
+    case 6:
+      return `ipv6:${grpcTarget}`;
+    default:
+      return grpcTarget;
+  }
+}
+
 // The one message every refused target gets: what was given, and what to give instead.
 function invalid(target: string, why: string): PluginFrameworkError {
   return new PluginFrameworkError(

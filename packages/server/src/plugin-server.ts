@@ -279,6 +279,7 @@ export class PluginServerImpl implements PluginServer {
   /** Drains every stream, waits for their calls up to the grace period, then closes everything. */
   private async shutdown(grpc: Server, done: Promise<void>): Promise<void> {
     this.s = { kind: "stopping", done };
+    const started = performance.now();
     // Probes see the drain at once, so traffic moves before the calls are cut.
     this.health?.service.setServing(false);
     // Stop listening, and send GOAWAY on every connection (open streams go
@@ -286,21 +287,38 @@ export class PluginServerImpl implements PluginServer {
     // operator, instead of being refused here and backing off meanwhile.
     for (const address of this.addresses) grpc.unbind(address);
     const graceMs = this.context.drainGraceMs;
+    const sessions = this.streams.size;
     for (const stream of this.streams) stream.drain({ reason: SHUTTING_DOWN, graceMs, mode: "refuse-new" });
     await raceTimeout(Promise.all([...this.streams].map((stream) => stream.idle())), graceMs);
+    const drainedAt = performance.now();
     for (const stream of [...this.streams]) stream.end(status.UNAVAILABLE, SHUTTING_DOWN);
     const closed = new Promise<void>((resolve) => grpc.tryShutdown(() => resolve()));
-    if (!(await raceTimeout(closed, FORCE_SHUTDOWN_MS))) {
+    const forced = !(await raceTimeout(closed, FORCE_SHUTDOWN_MS));
+    const open = this.connections.size;
+    const forcedAt = performance.now();
+    if (forced) {
       grpc.forceShutdown();
       // grpc-js destroys only the sessions channelz tracked: none with channelz off.
       this.connections.destroyAll();
       await closed;
     }
+    const closedAt = performance.now();
     this.health?.probeServer?.forceShutdown();
     this.health?.service.close();
     await Promise.all(this.socketsCreated.map((path) => unlink(path).catch(() => {})));
     this.s = { kind: "stopped", done };
-    this.context.logger.info({}, "plugin server stopped");
+    // How long each phase took: what to look at when a rollout waits on the old operator.
+    this.context.logger.info(
+      {
+        sessions,
+        drainMs: Math.round(drainedAt - started),
+        closeMs: Math.round(performance.now() - drainedAt),
+        forced,
+        openAtForce: open,
+        forceMs: Math.round(closedAt - forcedAt),
+      },
+      "plugin server stopped",
+    );
   }
 }
 
