@@ -5,7 +5,6 @@ import type {
   StreamAuthenticator,
 } from "@operator-plugin-framework/auth";
 import { PLUGIN_STREAM_PATH, PluginFrameworkError } from "@operator-plugin-framework/wire";
-import { type RegistrationTurns, registrationTurns } from "./registration-turns.js";
 import { authHeaders } from "./stream-headers.js";
 
 /** What admission needs of the stream it admits. */
@@ -19,16 +18,13 @@ export type AdmissionPhase =
   | { step: "awaiting-register" }
   | { step: "authenticating"; name: string }
   | { step: "authorizing-name"; name: string }
-  | { step: "awaiting-turn"; name: string }
   | { step: "done" };
 
 /**
  * Admits one plugin stream: authenticates it as soon as it opens (in
  * parallel with waiting for `register`), then authorizes the name it
- * registers, then waits for a turn to be admitted (see
- * {@link RegistrationTurns}), so a burst of registrations is admitted in
- * bounded batches. Keeps track of which step is pending, so that a stream cut
- * by the register timeout is told what it was waiting for rather than "no
+ * registers. Keeps track of which step is pending, so that a stream cut by
+ * the register timeout is told what it was waiting for rather than "no
  * register message" when `register` had arrived.
  */
 export class StreamAdmission {
@@ -40,8 +36,6 @@ export class StreamAdmission {
     private readonly checks: {
       authenticator: StreamAuthenticator | undefined;
       authorizeName: PluginNameAuthorizer | undefined;
-      /** Where admitted registrations wait for their turn. Default: the process's {@link registrationTurns}. */
-      turns?: RegistrationTurns;
     },
     call: AdmittedCall,
   ) {
@@ -61,9 +55,9 @@ export class StreamAdmission {
   }
 
   /**
-   * Waits for authentication, then asks the name policy about `name`, then
-   * waits for a registration turn. Resolves with the identity; rejects with
-   * the authenticator's status, or PERMISSION_DENIED with the policy's reason.
+   * Waits for authentication, then asks the name policy about `name`.
+   * Resolves with the identity; rejects with the authenticator's status, or
+   * PERMISSION_DENIED with the policy's reason.
    */
   async admit(name: string): Promise<PluginIdentity | undefined> {
     this.phase = { step: "authenticating", name };
@@ -82,8 +76,6 @@ export class StreamAdmission {
         );
       }
     }
-    this.phase = { step: "awaiting-turn", name };
-    await (this.checks.turns ?? registrationTurns).take();
     this.phase = { step: "done" };
     return identity;
   }
@@ -110,13 +102,6 @@ export class StreamAdmission {
             `register for plugin "${phase.name}" arrived, but authenticating the stream ` +
             `(${this.checks.authenticator?.mode ?? "none"}) did not finish within ${timeoutMs} ms of it opening; ` +
             "the authenticator is waiting on something slow (for example the Kubernetes API); try again",
-        };
-      case "awaiting-turn":
-        return {
-          code: status.UNAVAILABLE,
-          details:
-            `register for plugin "${phase.name}" was admitted, but the operator is admitting so many ` +
-            `registrations at once that its turn did not come within ${timeoutMs} ms of the stream opening; try again`,
         };
       case "authorizing-name":
         return {
