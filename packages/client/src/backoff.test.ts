@@ -9,18 +9,38 @@ describe("backoffDelay", () => {
     expect(caps).toEqual([100, 200, 400, 800, 1_000, 1_000, 1_000]);
   });
 
-  it("draws uniformly below the cap (full jitter), down to zero", () => {
-    expect(backoffDelay(backoff, 3, () => 0)).toBe(0);
-    expect(backoffDelay(backoff, 3, () => 0.5)).toBe(200);
+  it("draws uniformly between half the cap and the cap", () => {
+    expect(backoffDelay(backoff, 3, () => 0)).toBe(200);
+    expect(backoffDelay(backoff, 3, () => 0.5)).toBe(300);
   });
 
-  it("stays within [0, cap] for any random draw", () => {
+  it("stays within [cap / 2, cap] for any random draw", () => {
     for (let failures = 1; failures <= 20; failures++) {
       const cap = Math.min(1_000, 100 * 2 ** (failures - 1));
       for (let i = 0; i < 50; i++) {
         const delay = backoffDelay(backoff, failures);
-        expect(delay).toBeGreaterThanOrEqual(0);
+        expect(delay).toBeGreaterThanOrEqual(cap / 2);
         expect(delay).toBeLessThanOrEqual(cap);
+      }
+    }
+  });
+
+  it("brings a plugin back within 2T + initialMs of an outage of T ms ending, whatever the draws", () => {
+    // The worst case: the shortest draws while the operator is down (the
+    // most failures, the largest cap), then the longest draw across its return.
+    const defaults = backoffWithDefaults(undefined);
+    for (const outageMs of [300, 1_000, 1_500, 2_000, 4_000]) {
+      for (const firstRetryDraw of [0, 1]) {
+        let t = firstRetryDraw * defaults.firstRetryMs;
+        let failures = 0;
+        while (t < outageMs && failures < 1_000) {
+          failures++;
+          t += backoffDelay(defaults, failures, () =>
+            t + backoffDelay(defaults, failures, () => 0) < outageMs ? 0 : 1,
+          );
+        }
+        expect(t).toBeGreaterThanOrEqual(outageMs);
+        expect(t - outageMs).toBeLessThanOrEqual(2 * outageMs + defaults.initialMs);
       }
     }
   });

@@ -1,4 +1,4 @@
-/** Reconnection backoff: full jitter over capped exponential growth, and a fast first retry after a healthy session. */
+/** Reconnection backoff: capped exponential growth with jitter above half the cap, and a fast first retry after a healthy session. */
 export interface Backoff {
   /** The cap after the first failure. */
   initialMs: number;
@@ -38,9 +38,16 @@ export function backoffWithDefaults(backoff: Partial<Backoff> | undefined): Back
 
 /**
  * The wait before the next attempt after `failures` failures in a row (1 or
- * more): a uniformly random time up to `initialMs × multiplier^(failures-1)`,
- * capped at `maxMs`. Full jitter spreads a fleet of plugins that lost the
- * same operator, so they do not all come back in the same instant.
+ * more): a uniformly random time between half of `initialMs ×
+ * multiplier^(failures-1)` and all of it, capped at `maxMs`. The jitter
+ * spreads a fleet of plugins that lost the same operator, so they do not all
+ * come back in the same instant. Its floor at half the cap bounds how long a
+ * plugin stays away after the operator returns: with full jitter (from zero),
+ * a run of short draws burnt through failures during a 1 s restart and left
+ * some plugins a 3.2 s cap, so one run in ten came back after more than 3 s.
+ * With the floor, the failures during an outage of T ms add up to at least
+ * half their caps, so the next cap is below 2T + `initialMs` (with the
+ * default ×2) and a plugin is back within that after the operator is.
  */
 export function backoffDelay(
   backoff: Pick<Backoff, "initialMs" | "maxMs" | "multiplier">,
@@ -48,7 +55,7 @@ export function backoffDelay(
   random: () => number = Math.random,
 ): number {
   const cap = Math.min(backoff.maxMs, backoff.initialMs * backoff.multiplier ** Math.max(0, failures - 1));
-  return Math.round(random() * cap);
+  return Math.round(cap / 2 + (random() * cap) / 2);
 }
 
 /** Options of {@link createReconnectSchedule}; the clock and the random source are there for tests. */

@@ -95,7 +95,7 @@ export interface ConnectPluginOptions<
    */
   allowInsecureToken?: boolean;
   /**
-   * Reconnection backoff: full jitter over capped exponential growth. Defaults 100 ms, 10 s, ×2.
+   * Reconnection backoff: capped exponential growth, each wait drawn between half the cap and the cap. Defaults 100 ms, 10 s, ×2.
    * After a session that stayed registered for `healthyAfterMs` (default 5 000) ends, the first
    * retry comes within `firstRetryMs` (default 300), so plugins are back soon after an operator restart.
    */
