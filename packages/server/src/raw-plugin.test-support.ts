@@ -11,6 +11,31 @@ type FrameKind = NonNullable<Frame["kind"]>;
 type NewStream = Extract<FrameKind, { $case: "newStream" }>["value"];
 
 /**
+ * The `register` message of a plugin named `name` that announces no services:
+ * what the tests that speak the stream protocol by hand send first.
+ */
+export function registerMessage(
+  name: string,
+  protocolRevision = 1,
+  settings?: Partial<Settings>,
+): PluginStreamMessage {
+  return {
+    payload: {
+      $case: "register",
+      value: {
+        name,
+        version: "v1",
+        protocolRevision,
+        services: [],
+        settings: settings ? { ...ZERO_SETTINGS, ...settings } : undefined,
+        labels: {},
+        fileDescriptorSet: Buffer.alloc(0),
+      },
+    },
+  };
+}
+
+/**
  * A plugin driven by hand over a real gRPC stream: it registers at a chosen
  * revision and sends raw frames, so tests see exactly what the operator
  * answers. Frames from the operator are kept by stream id.
@@ -45,20 +70,7 @@ export class RawPlugin {
 
   /** Registers and resolves with the operator's ack. */
   async register(revision: number, settings?: Partial<Settings>): Promise<RegisterAck> {
-    this.stream.write({
-      payload: {
-        $case: "register",
-        value: {
-          name: "p",
-          version: "v1",
-          protocolRevision: revision,
-          services: [],
-          settings: settings ? { ...ZERO_SETTINGS, ...settings } : undefined,
-          labels: {},
-          fileDescriptorSet: Buffer.alloc(0),
-        },
-      },
-    });
+    this.stream.write(registerMessage("p", revision, settings));
     const ack = await this.until(
       () => this.messages.find((m) => m.payload?.$case === "registerAck")?.payload,
     );

@@ -7,6 +7,7 @@ import { PluginStreamMessage } from "@operator-plugin-framework/proto";
 import { PLUGIN_STREAM_PATH } from "@operator-plugin-framework/wire";
 import { describe, expect, it } from "vitest";
 import { PluginServerImpl } from "./plugin-server.js";
+import { registerMessage } from "./raw-plugin.test-support.js";
 
 // A plugin in its own process, over plain node:http2, so that SIGSTOP can
 // freeze it: it registers, then reads nothing, as a hung or swamped pod.
@@ -25,20 +26,7 @@ stream.on("data", () => {});
 stream.write(frame);
 `;
 
-const register = PluginStreamMessage.encode({
-  payload: {
-    $case: "register",
-    value: {
-      name: "frozen",
-      version: "1.0.0",
-      protocolRevision: 1,
-      services: [],
-      settings: undefined,
-      labels: {},
-      fileDescriptorSet: Buffer.alloc(0),
-    },
-  },
-}).finish();
+const register = PluginStreamMessage.encode(registerMessage("frozen")).finish();
 
 describe("stop() with a frozen plugin", () => {
   // Without destroying the sockets, stop() waited for the frozen peer for good.

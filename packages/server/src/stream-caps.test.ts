@@ -7,6 +7,7 @@ import { PLUGIN_STREAM_PATH, quietLogger } from "@operator-plugin-framework/wire
 import { afterEach, describe, expect, it } from "vitest";
 import { createPluginServer, type PluginServer } from "./plugin-server.js";
 import type { PluginServerOptions } from "./plugin-server-options.js";
+import { registerMessage } from "./raw-plugin.test-support.js";
 import { isCapRefusal, StreamCaps } from "./stream-caps.js";
 
 describe("StreamCaps", () => {
@@ -84,20 +85,7 @@ function openStream(session: ClientHttp2Session, headers: Record<string, string 
     stream.on("close", () => resolve({ code: -1, details: "closed without a status" }));
   });
   const register = (name: string) => {
-    const body = PluginStreamMessage.encode({
-      payload: {
-        $case: "register",
-        value: {
-          name,
-          version: "v1",
-          protocolRevision: 1,
-          services: [],
-          settings: undefined,
-          labels: {},
-          fileDescriptorSet: Buffer.alloc(0),
-        },
-      },
-    }).finish();
+    const body = PluginStreamMessage.encode(registerMessage(name)).finish();
     const frame = Buffer.alloc(5 + body.length);
     frame.writeUInt32BE(body.length, 1);
     frame.set(body, 5);
