@@ -369,6 +369,14 @@ function attemptConfig(
   };
 }
 
+/**
+ * The HTTP/2 receive window of the plugin's connection (connection and
+ * stream), as the operator grants its own by default: with Node's 64 KiB, the
+ * operator's sends to the plugin waited for a window update every 64 KiB.
+ * `grpcOptions["grpc-node.flow_control_window"]` overrides it.
+ */
+const HTTP2_WINDOW_SIZE = 1024 * 1024;
+
 function channelOptions(
   options: CheckedOptions,
   target: ParsedTarget,
@@ -384,6 +392,7 @@ function channelOptions(
     "grpc.initial_reconnect_backoff_ms": Math.max(1, backoff.initialMs),
     "grpc.max_reconnect_backoff_ms": Math.max(1, backoff.maxMs),
     "grpc.use_local_subchannel_pool": 1,
+    "grpc-node.flow_control_window": HTTP2_WINDOW_SIZE,
     ...(serverName
       ? { "grpc.ssl_target_name_override": serverName, "grpc.default_authority": serverName }
       : {}),

@@ -96,6 +96,14 @@ export interface PluginServerOptions {
   maxSessionsPerIdentity?: number;
   /** Bytes a plugin may send per call before we grant more. Default 4 MiB. */
   initialWindowSize?: number;
+  /**
+   * The HTTP/2 receive window of each plugin connection, for the connection
+   * and its stream: bytes a plugin may have sent that the operator has not
+   * read yet. Node's default of 64 KiB makes a plugin wait for a window
+   * update every 64 KiB, which slows bulk transfers and the small calls
+   * queued behind them. From 65,535 to 2^31 - 1. Default 1 MiB.
+   */
+  http2WindowSize?: number;
   /** Largest chunk a plugin may send in one frame. Default 1 MiB. */
   maxChunkSize?: number;
   /**

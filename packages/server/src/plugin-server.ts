@@ -12,6 +12,7 @@ import { checkAuthOptions } from "./auth-checks.js";
 import { deferred } from "./deferred.js";
 import { OperatorHealth } from "./health/operator-health.js";
 import { Http2Sessions } from "./http2-sessions.js";
+import { checkHttp2WindowSize, DEFAULT_HTTP2_WINDOW_SIZE, widenHttp2Windows } from "./http2-window.js";
 import {
   formatListenAddress,
   type ListenAddress,
@@ -99,6 +100,7 @@ export class PluginServerImpl implements PluginServer {
   private readonly context: StreamContext;
   private readonly streams = new Set<PluginStream>();
   private readonly connections = new Http2Sessions();
+  private readonly http2WindowSize: number;
   private readonly socketsCreated: string[] = [];
   private readonly readiness = deferred<readonly string[]>();
   private readonly stopRequest = deferred<void>();
@@ -116,6 +118,7 @@ export class PluginServerImpl implements PluginServer {
     });
     this.listen = resolved.listen;
     this.context = resolved.context;
+    this.http2WindowSize = checkHttp2WindowSize(options.http2WindowSize ?? DEFAULT_HTTP2_WINDOW_SIZE);
     checkAuthOptions({
       authenticator: options.authenticator,
       authorizeName: options.authorizeName,
@@ -270,6 +273,7 @@ export class PluginServerImpl implements PluginServer {
       // Before keepRepeatedHeaders: its listener must run first (see tagConnections).
       tagConnections(grpc);
       keepRepeatedHeaders(grpc);
+      widenHttp2Windows(grpc, this.http2WindowSize);
       this.connections.watch(grpc);
       if (address.kind === "unix") this.socketsCreated.push(address.path);
       this.addresses.push(formatListenAddress(address, port));
