@@ -146,4 +146,28 @@ describe("host calls while the operator stops", () => {
     await cancelled;
     await stopping;
   });
+
+  it("refuses a plugin's first host call with UNAVAILABLE when the drain came before it", async () => {
+    // The session builds its host-call state at the first host call: that state must know of the drain.
+    const { server: operator, address, log } = await server({ drainGraceMs: 30_000 });
+    const raw = plugin(address);
+    await raw.register(2);
+    // An operator call the plugin has not answered yet holds the stop open.
+    const call = operator.registry.get("p").call(TestServiceService.emptyCall, {});
+    const streamId = await raw.until(() => raw.frames.find((f) => f.kind?.$case === "newStream")?.streamId);
+    const stopping = operator.stop();
+    await raw.until(() => raw.messages.find((m) => m.payload?.$case === "drain"));
+    raw.call(2, EMPTY_CALL, [EMPTY]);
+    expect(await raw.status(2)).toMatchObject({
+      code: status.UNAVAILABLE,
+      message: "the operator is draining: the operator is shutting down",
+    });
+    expect(log.contexts).toEqual([]);
+    raw.send(
+      { streamId, kind: { $case: "data", value: { data: EMPTY, more: false } } },
+      { streamId, kind: { $case: "status", value: { code: 0, message: "", details: EMPTY, trailers: [] } } },
+    );
+    await call;
+    await stopping;
+  });
 });

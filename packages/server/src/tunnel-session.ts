@@ -55,8 +55,16 @@ export class TunnelSession extends SessionBase implements StreamBroker, CallCarr
   private nextStreamId = 1;
   /** 2 at revision 2, where the plugin's calls take the even ids. */
   private readonly streamIdStep: number;
-  /** The plugin's calls to host services; revision 2 only. */
-  private readonly hostCalls: HandlerCalls | undefined;
+  /**
+   * The plugin's calls to host services, created at its first host call
+   * (most plugins never make one, and at 10,000 sessions their state is
+   * memory per session); revision 2 only.
+   */
+  private hostCalls: HandlerCalls | undefined;
+  /** What `createHostCalls` needs; undefined below revision 2. */
+  private readonly host: { serving: HostServing; authority: string } | undefined;
+  /** Why new host calls are refused, when that was decided before the first one. */
+  private hostRefusal: string | undefined;
   /** The host services listed in the ack: those offered when the plugin registered. */
   private readonly hostDescriptors: ServiceDescriptor[];
 
@@ -90,9 +98,7 @@ export class TunnelSession extends SessionBase implements StreamBroker, CallCarr
     });
     const revision2 = this.protocolRevision >= HOST_SERVICES_REVISION;
     this.streamIdStep = revision2 ? 2 : 1;
-    this.hostCalls = revision2
-      ? createHostCalls(this, host.serving, host.authority, () => this.checkIdle())
-      : undefined;
+    this.host = revision2 ? host : undefined;
     this.hostDescriptors = revision2 ? host.serving.services.descriptors.slice() : [];
   }
 
@@ -228,9 +234,9 @@ export class TunnelSession extends SessionBase implements StreamBroker, CallCarr
   private onFrames(frames: readonly Frame[]): void {
     for (const frame of frames) {
       if (!frame.kind) throw protocolViolation(`frame for stream ${frame.streamId} has no kind`);
-      if (this.hostCalls) {
+      if (this.host) {
         if (frame.streamId % 2 === 0 && frame.streamId !== 0) {
-          this.hostCalls.onFrame(frame);
+          this.openHostCalls().onFrame(frame);
           continue;
         }
         if (frame.kind.$case === "newStream") {
@@ -248,9 +254,23 @@ export class TunnelSession extends SessionBase implements StreamBroker, CallCarr
     }
   }
 
+  /** The host-call handler, created on first use in the state the session is in. */
+  private openHostCalls(): HandlerCalls {
+    if (this.hostCalls) return this.hostCalls;
+    const { serving, authority } = this.host!;
+    const calls = createHostCalls(this, serving, authority, () => this.checkIdle());
+    if (this.hostRefusal !== undefined) calls.stopAccepting(this.hostRefusal);
+    if (this.closedReason !== undefined) calls.close();
+    this.hostCalls = calls;
+    return calls;
+  }
+
   protected announceDrain({ reason, graceMs, mode }: DrainOptions): void {
     // The operator is going away: host calls open now finish, new ones go to another replica.
-    if (mode === "refuse-new") this.hostCalls?.stopAccepting(`the operator is draining: ${reason}`);
+    if (mode === "refuse-new") {
+      this.hostRefusal ??= `the operator is draining: ${reason}`;
+      this.hostCalls?.stopAccepting(this.hostRefusal);
+    }
     this.scheduler.sendMessage({ payload: { $case: "drain", value: { reason, graceMs, ack: false } } });
   }
 
