@@ -106,8 +106,10 @@ export class PluginStream {
   private removeFromRegistry: (() => void) | undefined;
   private readonly pending: PluginStreamMessage[] = [];
   private pendingBytes = 0;
-  private readonly registerTimer: NodeJS.Timeout;
-  private readonly admission: StreamAdmission;
+  // Both dropped once registered: at 10,000 sessions, what a registered
+  // stream keeps is memory per session.
+  private registerTimer: NodeJS.Timeout | undefined;
+  private admission: StreamAdmission | undefined;
   private readonly untrack: () => void;
   private readonly transport: SessionTransport;
   private drainListener: (() => void) | undefined;
@@ -142,7 +144,7 @@ export class PluginStream {
       (err: unknown) => this.fail(err),
     );
     this.registerTimer = setTimeout(() => {
-      const timedOut = this.admission.timedOut(ctx.registerTimeoutMs);
+      const timedOut = this.admission!.timedOut(ctx.registerTimeoutMs);
       this.end(timedOut.code, timedOut.details);
     }, ctx.registerTimeoutMs);
     call.on("data", (message: PluginStreamMessage) => this.onMessage(message));
@@ -284,7 +286,7 @@ export class PluginStream {
     try {
       this.attemptedName = register.name;
       const services = validateRegister(register);
-      const identity = await this.admission.admit(register.name);
+      const identity = await this.admission!.admit(register.name);
       if (this.state !== "registering") return;
       const refusal = this.ctx.refusal();
       if (refusal) throw new PluginFrameworkError(status.UNAVAILABLE, refusal);
@@ -294,6 +296,8 @@ export class PluginStream {
         this.identitySlot = slot;
       }
       clearTimeout(this.registerTimer);
+      this.registerTimer = undefined;
+      this.admission = undefined;
       const session = this.createSession(register, identity, services);
       this.session = session;
       session.observer = this.ctx.observer.sessionOpened(session);
