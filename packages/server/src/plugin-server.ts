@@ -11,6 +11,7 @@ import { PluginStreamServiceDefinition, raceTimeout } from "@operator-plugin-fra
 import { checkAuthOptions } from "./auth-checks.js";
 import { deferred } from "./deferred.js";
 import { OperatorHealth } from "./health/operator-health.js";
+import { dropHeaderTables } from "./http2-header-table.js";
 import { Http2Sessions } from "./http2-sessions.js";
 import { checkHttp2WindowSize, DEFAULT_HTTP2_WINDOW_SIZE, widenHttp2Windows } from "./http2-window.js";
 import {
@@ -274,6 +275,7 @@ export class PluginServerImpl implements PluginServer {
       tagConnections(grpc);
       keepRepeatedHeaders(grpc);
       widenHttp2Windows(grpc, this.http2WindowSize);
+      dropHeaderTables(grpc);
       this.connections.watch(grpc);
       if (address.kind === "unix") this.socketsCreated.push(address.path);
       this.addresses.push(formatListenAddress(address, port));
