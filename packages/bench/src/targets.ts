@@ -23,7 +23,8 @@ function overheadPct(ratio: Range | null | undefined): Range | null {
   return { median: pct(ratio.median), min: pct(ratio.max), max: pct(ratio.min) };
 }
 
-function check(
+/** Judges `value` against `goal`, printed with enough digits that the figure agrees with the verdict. */
+export function check(
   what: string,
   goal: string,
   value: number | null | undefined,
@@ -34,7 +35,11 @@ function check(
   let met: boolean | null = null;
   if (v !== null && goal !== "report") {
     const limit = Number(goal.slice(1));
-    met = goal.startsWith("≥") ? v >= limit : v <= limit;
+    const meets = (x: number) => (goal.startsWith("≥") ? x >= limit : x <= limit);
+    met = meets(v);
+    // More digits while the printed value would read as the other verdict
+    // (0.8978 printed "0.90" beside "NOT met" for a goal of ≥ 0.9).
+    while (digits < 6 && meets(Number(v.toFixed(digits))) !== met) digits++;
   }
   return { what, goal, value: v, ...(range ? { range } : {}), met, digits };
 }
