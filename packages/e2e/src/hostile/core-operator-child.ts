@@ -8,7 +8,10 @@ import { allowAllNames } from "@operator-plugin-framework/auth/operator";
 import { GreeterServiceService } from "@operator-plugin-framework/proto/example";
 import { createPluginServer, type Logger, type PluginServer } from "@operator-plugin-framework/server";
 import type { CoreConfig, CoreReply, CoreRequest } from "./core-protocol.js";
+import { exitWithParent } from "./exit-with-parent.js";
 import type { CallReport, ChildCounters } from "./protocol.js";
+
+const leaveParent = exitWithParent();
 
 const counters: ChildCounters = { registered: 0, sessions: 0, refused: {} };
 let server: PluginServer | undefined;
@@ -119,6 +122,7 @@ process.on("message", async (request: CoreRequest) => {
         await server?.stop();
         await running?.catch(() => {});
         send({ type: "stopped" });
+        leaveParent();
         process.disconnect?.();
         return;
     }

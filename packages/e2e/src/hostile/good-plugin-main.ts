@@ -21,6 +21,10 @@ const connection = connectPlugin({
   ...(options.token === undefined ? {} : { token: options.token }),
   ...(options.headers === undefined ? {} : { headers: options.headers }),
 });
+// The test holds our stdin open; its end means the test process is gone
+// without closing us, and a plugin left running would outlive the test run.
+process.stdin.once("end", () => process.exit(1));
+process.stdin.resume();
 process.once("SIGTERM", () => {
   void connection.close().then(() => process.exit(0));
 });

@@ -31,7 +31,8 @@ export async function startGoodPlugin(
       main,
       JSON.stringify({ target: operator.target, ...options }),
     ],
-    { stdio: ["ignore", "pipe", "inherit"] },
+    // stdin stays open while this process lives: the plugin exits when it ends.
+    { stdio: ["pipe", "pipe", "inherit"] },
   );
   const exited = once(child, "exit");
   let closed: Promise<void> | undefined;

@@ -12,7 +12,10 @@ import {
 import { GreeterServiceService } from "@operator-plugin-framework/proto/example";
 import { createPluginServer, type Logger, type PluginServer } from "@operator-plugin-framework/server";
 import { Registry } from "prom-client";
+import { exitWithParent } from "./exit-with-parent.js";
 import type { CallReport, ChildConfig, ChildCounters, ChildReply, ChildRequest } from "./protocol.js";
+
+const leaveParent = exitWithParent();
 
 const counters: ChildCounters = { registered: 0, sessions: 0, refused: {} };
 let server: PluginServer | undefined;
@@ -162,6 +165,7 @@ process.on("message", async (request: ChildRequest) => {
         await server?.stop();
         await running?.catch(() => {});
         send({ type: "stopped" });
+        leaveParent();
         process.disconnect?.();
         return;
     }
