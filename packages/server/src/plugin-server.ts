@@ -11,9 +11,12 @@ import { PluginStreamServiceDefinition, raceTimeout } from "@operator-plugin-fra
 import { checkAuthOptions } from "./auth-checks.js";
 import { deferred } from "./deferred.js";
 import { OperatorHealth } from "./health/operator-health.js";
-import { dropHeaderTables } from "./http2-header-table.js";
 import { Http2Sessions } from "./http2-sessions.js";
-import { checkHttp2WindowSize, DEFAULT_HTTP2_WINDOW_SIZE, widenHttp2Windows } from "./http2-window.js";
+import {
+  checkHttp2WindowSize,
+  configurePluginConnections,
+  DEFAULT_HTTP2_WINDOW_SIZE,
+} from "./http2-settings.js";
 import {
   formatListenAddress,
   type ListenAddress,
@@ -274,8 +277,7 @@ export class PluginServerImpl implements PluginServer {
       // Before keepRepeatedHeaders: its listener must run first (see tagConnections).
       tagConnections(grpc);
       keepRepeatedHeaders(grpc);
-      widenHttp2Windows(grpc, this.http2WindowSize);
-      dropHeaderTables(grpc);
+      configurePluginConnections(grpc, this.http2WindowSize);
       this.connections.watch(grpc);
       if (address.kind === "unix") this.socketsCreated.push(address.path);
       this.addresses.push(formatListenAddress(address, port));

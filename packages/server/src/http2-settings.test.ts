@@ -3,7 +3,7 @@ import { type ClientHttp2Session, connect, type Settings } from "node:http2";
 import { status } from "@grpc/grpc-js";
 import { PluginFrameworkError } from "@operator-plugin-framework/wire";
 import { afterEach, describe, expect, it } from "vitest";
-import { DEFAULT_HTTP2_WINDOW_SIZE } from "./http2-window.js";
+import { DEFAULT_HTTP2_WINDOW_SIZE } from "./http2-settings.js";
 import { PluginServerImpl } from "./plugin-server.js";
 
 const NODE_DEFAULT_WINDOW = 65_535;
@@ -61,6 +61,31 @@ describe("HTTP/2 windows of plugin connections", () => {
       expect(caught).toBeInstanceOf(PluginFrameworkError);
       expect((caught as PluginFrameworkError).code).toBe(status.INVALID_ARGUMENT);
       expect((caught as Error).message).toContain("from 65535 to 2147483647");
+    }
+  });
+});
+
+describe("HPACK table of plugin connections", () => {
+  let server: PluginServerImpl | undefined;
+  afterEach(async () => {
+    await server?.stop();
+    server = undefined;
+  });
+
+  async function start(): Promise<string> {
+    server = new PluginServerImpl({ listen: "127.0.0.1:0", authenticator: "none" });
+    void server.start();
+    const [address] = await server.ready();
+    return address!;
+  }
+
+  it("announces a header table size of 0 to every connection, not HTTP/2's 4,096", async () => {
+    const session = connect(`http://${await start()}`);
+    try {
+      const [settings] = (await once(session, "remoteSettings")) as [Settings];
+      expect(settings.headerTableSize).toBe(0);
+    } finally {
+      session.destroy();
     }
   });
 });

@@ -27,18 +27,23 @@ export function checkHttp2WindowSize(size: number): number {
   );
 }
 
-const widened = new WeakSet<Http2Server>();
+const configured = new WeakSet<Http2Server>();
 
 /**
- * Grants every connection to `server`'s plugin port an HTTP/2 receive window
- * of `size` bytes: its streams through SETTINGS_INITIAL_WINDOW_SIZE, sent
- * with the server's first SETTINGS, and the connection through a
- * WINDOW_UPDATE as it opens. Call after every `bindAsync`; idempotent per
- * HTTP/2 server.
+ * The HTTP/2 settings of every connection to `server`'s plugin port, in one
+ * place. A receive window of `windowSize` bytes: for its streams through
+ * SETTINGS_INITIAL_WINDOW_SIZE, sent with the server's first SETTINGS, and
+ * for the connection through a WINDOW_UPDATE as it opens. And
+ * SETTINGS_HEADER_TABLE_SIZE 0: a plugin connection carries one stream for
+ * its whole life, and a connection's first header block finds the HPACK
+ * dynamic table empty, so it saves nothing there, while nghttp2 keeps it per
+ * connection, about 0.5 KiB of the operator's memory per session (measured
+ * with packages/bench/src/session-heap.ts). Call after every `bindAsync`;
+ * idempotent per HTTP/2 server.
  */
-export function widenHttp2Windows(server: Server, size: number): void {
-  for (const http2Server of newHttp2Servers(server, widened)) {
-    http2Server.updateSettings({ initialWindowSize: size });
-    http2Server.on("session", (session: Http2Session) => session.setLocalWindowSize(size));
+export function configurePluginConnections(server: Server, windowSize: number): void {
+  for (const http2Server of newHttp2Servers(server, configured)) {
+    http2Server.updateSettings({ initialWindowSize: windowSize, headerTableSize: 0 });
+    http2Server.on("session", (session: Http2Session) => session.setLocalWindowSize(windowSize));
   }
 }
